@@ -1,0 +1,27 @@
+"""jaxgrad: numpy.gradient for JAX, jit-compiled and differentiable, and what lies beyond it.
+
+The public API is a flat re-export of the private modules:
+
+* ``_gradient``: :func:`gradient`, numpy.gradient with ``edge_order`` and coordinates.
+* ``_derivative``: :func:`derivative` of any order and accuracy, and :func:`derivative_matrix`.
+* ``_operators``: :func:`laplacian`, :func:`divergence`, :func:`curl`, :func:`hessian`, :func:`jacobian`.
+* ``_weights``: :func:`stencil`, exact finite-difference weights.
+"""
+
+from jaxgrad._derivative import derivative, derivative_matrix
+from jaxgrad._gradient import gradient
+from jaxgrad._operators import curl, divergence, hessian, jacobian, laplacian
+from jaxgrad._weights import stencil
+
+__all__ = [
+    "curl",
+    "derivative",
+    "derivative_matrix",
+    "divergence",
+    "gradient",
+    "hessian",
+    "jacobian",
+    "laplacian",
+    "stencil",
+]
+__version__ = "0.1.0"

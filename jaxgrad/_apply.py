@@ -1,0 +1,90 @@
+"""Applying a finite-difference stencil along one axis: the hot path, and the only place that
+slices the data.
+
+A :class:`Stencil` describes, for one axis of length ``n``, how every output point is formed:
+
+* ``left`` leading points: weighted sums of the window ``f[0:len(left_weights)]``;
+* the interior points ``left <= i < n - right``: ``sum_k weights[k] * f[i + offsets[k]]``;
+* ``right`` trailing points: weighted sums of the window ``f[n - len(right_weights):n]``
+  (an empty window gives zeros, which forward differences use);
+* or, when ``periodic``, every point from the interior formula with indices taken modulo ``n``.
+
+Each weight is a scalar (uniform grids) or a 1-D array with one value per output point of its
+block (coordinate grids). Weights that are exactly zero are left out by the weight builders, so a
+NaN or inf in ``f`` only reaches the outputs whose stencils use it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+Array = jax.Array
+
+
+class Stencil(NamedTuple):
+    offsets: tuple[int, ...]
+    weights: tuple[Any, ...]
+    left: int = 0
+    right: int = 0
+    left_weights: tuple[Any, ...] = ()
+    right_weights: tuple[Any, ...] = ()
+    periodic: bool = False
+
+
+def _along(w: Any, axis: int, ndim: int) -> Any:
+    """A per-point weight vector shaped to broadcast along ``axis``."""
+    if jnp.ndim(w) == 0:
+        return w
+    return jnp.reshape(w, jnp.shape(w) + (1,) * (ndim - 1 - axis))
+
+
+def _weighted_sum(terms: list[tuple[Any, Array]], axis: int, shape: tuple[int, ...], dtype: Any) -> Array:
+    if not terms:
+        return jnp.zeros(shape, dtype)
+    total = None
+    for w, x in terms:
+        term = _along(w, axis, x.ndim) * x
+        total = term if total is None else total + term
+    return total.astype(dtype)
+
+
+def _shifted(f: Array, k: int, axis: int) -> Array:
+    """``f[(i + k) mod n]`` along ``axis``."""
+    n = f.shape[axis]
+    k %= n
+    if k == 0:
+        return f
+    return lax.concatenate([lax.slice_in_dim(f, k, n, axis=axis), lax.slice_in_dim(f, 0, k, axis=axis)], axis)
+
+
+def apply_stencil(f: Array, axis: int, stencil: Stencil) -> Array:
+    """The stencil applied along ``axis`` of ``f``; the result has ``f``'s shape and dtype."""
+    n = f.shape[axis]
+    if stencil.periodic:
+        terms = [(w, _shifted(f, k, axis)) for k, w in zip(stencil.offsets, stencil.weights)]
+        return _weighted_sum(terms, axis, f.shape, f.dtype)
+
+    def block(count: int, terms: list[tuple[Any, Array]]) -> Array:
+        shape = f.shape[:axis] + (count,) + f.shape[axis + 1 :]
+        return _weighted_sum(terms, axis, shape, f.dtype)
+
+    lo, hi = stencil.left, n - stencil.right
+    pieces = []
+    if lo > 0:
+        pieces.append(block(lo, [(w, lax.slice_in_dim(f, j, j + 1, axis=axis)) for j, w in enumerate(stencil.left_weights)]))
+    if hi > lo:
+        terms = [(w, lax.slice_in_dim(f, lo + k, hi + k, axis=axis)) for k, w in zip(stencil.offsets, stencil.weights)]
+        pieces.append(block(hi - lo, terms))
+    if stencil.right > 0:
+        start = n - len(stencil.right_weights)
+        pieces.append(
+            block(
+                stencil.right,
+                [(w, lax.slice_in_dim(f, start + j, start + j + 1, axis=axis)) for j, w in enumerate(stencil.right_weights)],
+            )
+        )
+    return pieces[0] if len(pieces) == 1 else lax.concatenate(pieces, axis)

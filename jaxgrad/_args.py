@@ -1,0 +1,253 @@
+"""Argument normalization and validation, done in Python before anything is traced.
+
+Every public function runs its arguments through here first, so that bad input raises a clear
+error of numpy's exception type at trace time, and the jitted cores only ever see well-formed
+arrays: ``f`` in a float or complex dtype, and one spacing entry per differentiated axis that is
+either a 0-d step or a 1-D coordinate array of the right length.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from typing import Any, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Array = jax.Array
+# A spacing entry after normalization: a Python float, a 0-d array (step) or a 1-D coordinate array.
+Spacing = Union[float, np.ndarray, Array]
+
+BOUNDARIES = ("one-sided", "periodic")
+
+
+def is_traced(x: Any) -> bool:
+    return isinstance(x, jax.core.Tracer)
+
+
+def _dtype_of(x: Any) -> np.dtype:
+    return np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
+
+
+def _is_real_number_dtype(dtype: np.dtype) -> bool:
+    return bool(jnp.issubdtype(dtype, jnp.integer) or jnp.issubdtype(dtype, jnp.floating))
+
+
+def as_field(f: Any, name: str = "f") -> Array | np.ndarray:
+    """Returns ``f`` as an array of a numeric dtype; integer and bool data become floats.
+
+    Concrete integer data are converted in numpy (float64) before JAX sees them, so that int64
+    values beyond int32 are not wrapped when x64 is off.
+    """
+    if isinstance(f, (str, bytes)) or f is None:
+        raise TypeError(f"{name} must be an array of numbers, got {type(f).__name__}")
+    if not isinstance(f, (jax.Array, np.ndarray)):
+        try:
+            f = np.asarray(f)
+        except ValueError as e:  # ragged nested lists
+            raise ValueError(f"{name} must be a rectangular array of numbers: {e}") from None
+    dtype = _dtype_of(f)
+    if dtype == bool or jnp.issubdtype(dtype, jnp.integer):
+        if isinstance(f, np.ndarray):
+            return f.astype(np.float64)
+        return f.astype(jnp.result_type(float))
+    if not (jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.complexfloating)):
+        raise TypeError(f"{name} must hold numbers (float, complex, integer or bool), got dtype {dtype}")
+    return f
+
+
+def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """``None``, an int or a sequence of ints, as a tuple of non-negative axes (numpy's rules)."""
+    if axis is None:
+        return tuple(range(ndim))
+    items = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    axes = []
+    for a in items:
+        if isinstance(a, (bool, np.bool_)):
+            raise TypeError(f"axis must be an int or a tuple of ints, got {a!r}")
+        try:
+            a = operator.index(a)
+        except TypeError:
+            raise TypeError(f"axis must be an int or a tuple of ints, got {a!r}") from None
+        if not -ndim <= a < ndim:
+            raise np.exceptions.AxisError(a, ndim)
+        axes.append(a % ndim)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"repeated axis in axis={axis!r}")
+    return tuple(axes)
+
+
+def normalize_int(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int, got {value!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def normalize_accuracy(accuracy: Any) -> int:
+    accuracy = normalize_int(accuracy, "accuracy", 1)
+    if accuracy % 2:
+        raise ValueError(f"accuracy must be a positive even integer (2, 4, 6, ...), got {accuracy}")
+    return accuracy
+
+
+def per_axis(value: Any, count: int, name: str) -> tuple[Any, ...]:
+    """One value for every axis, or a tuple with one entry per axis."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != count:
+            raise ValueError(f"{name} has {len(value)} entries, but {count} axes are differentiated")
+        return tuple(value)
+    return (value,) * count
+
+
+def normalize_boundaries(boundary: Any, count: int) -> tuple[bool, ...]:
+    """``boundary`` (a string or one per axis) as a tuple of ``periodic`` flags."""
+    flags = []
+    for b in per_axis(boundary, count, "boundary"):
+        if not isinstance(b, str) or b not in BOUNDARIES:
+            raise ValueError(f"boundary must be 'one-sided' or 'periodic' (or a tuple of them), got {b!r}")
+        flags.append(b == "periodic")
+    return tuple(flags)
+
+
+def _check_scalar(value: Any, what: str, *, zero_ok: bool = False) -> Spacing:
+    dtype = _dtype_of(value)
+    if dtype == bool or not _is_real_number_dtype(dtype):
+        raise TypeError(f"{what} must be a real number, got {value!r} of dtype {dtype}")
+    if is_traced(value):
+        return value
+    v = float(np.asarray(value))
+    if not np.isfinite(v) or (v == 0 and not zero_ok):
+        raise ValueError(f"{what} must be finite and nonzero, got {v}")
+    return v
+
+
+def _coordinates(x: Any, n: int, axis: int, monotone: bool) -> Spacing:
+    """A coordinate array checked for shape (and, when concrete, for finite, distinct values)."""
+    x_arr = x if isinstance(x, (jax.Array, np.ndarray)) else np.asarray(x)
+    dtype = _dtype_of(x_arr)
+    if dtype == bool or not _is_real_number_dtype(dtype):
+        raise TypeError(f"coordinate array for axis {axis} must hold real numbers, got dtype {dtype}")
+    if x_arr.ndim != 1:
+        raise ValueError(
+            f"spacing for axis {axis} must be a scalar or a 1-D coordinate array, got shape {x_arr.shape}"
+        )
+    if x_arr.shape[0] != n:
+        raise ValueError(f"coordinate array for axis {axis} has length {x_arr.shape[0]}, but f.shape[{axis}] is {n}")
+    if is_traced(x_arr):
+        return x_arr if not jnp.issubdtype(dtype, jnp.integer) else x_arr.astype(jnp.result_type(float))
+    # Concrete: convert integers before any subtraction, in float64, and check the values.
+    x_np = np.asarray(x_arr, dtype=np.float64 if jnp.issubdtype(dtype, jnp.integer) else dtype)
+    if not np.all(np.isfinite(x_np)):
+        raise ValueError(f"coordinate array for axis {axis} contains NaN or inf")
+    steps = np.diff(x_np)
+    if np.any(steps == 0):
+        i = int(np.argmax(steps == 0))
+        raise ValueError(f"coordinate array for axis {axis} repeats the value {x_np[i]} (at {i} and {i + 1})")
+    if monotone and not (np.all(steps > 0) or np.all(steps < 0)):
+        raise ValueError(f"coordinate array for axis {axis} must be strictly increasing or strictly decreasing")
+    return x_np if isinstance(x_arr, np.ndarray) else x_arr
+
+
+def spread_spacing(varargs: Sequence[Any], n_axes: int) -> list[Any]:
+    """numpy.gradient's ``*varargs`` as one raw entry per differentiated axis."""
+    n_args = len(varargs)
+    if n_args == 0:
+        return [1.0] * n_axes
+    if n_args == 1 and np.ndim(varargs[0]) == 0:
+        return [varargs[0]] * n_axes
+    if n_args == n_axes:
+        return list(varargs)
+    raise TypeError(
+        f"invalid number of spacing arguments: got {n_args} for {n_axes} differentiated axes "
+        f"(pass none, one scalar, or one scalar or coordinate array per axis)"
+    )
+
+
+def normalize_spacing(varargs: Sequence[Any], shape: tuple[int, ...], axes: tuple[int, ...]) -> list[Spacing]:
+    """numpy.gradient's ``*varargs`` as one checked entry per differentiated axis."""
+    return [spacing_entry(v, shape[a], a) for v, a in zip(spread_spacing(varargs, len(axes)), axes)]
+
+
+def spacing_entry(value: Any, n: int, axis: int, *, monotone: bool = False) -> Spacing:
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"spacing for axis {axis} must be a number or a 1-D coordinate array, got {value!r}")
+    if np.ndim(value) == 0:
+        return _check_scalar(value, f"spacing for axis {axis}")
+    return _coordinates(value, n, axis, monotone)
+
+
+def normalize_period(period: Any, spacing: Spacing, periodic: bool, axis: int) -> Spacing | None:
+    """The period of a periodic axis given by coordinates; ``None`` everywhere else."""
+    coords = np.ndim(spacing) == 1
+    if period is None:
+        if periodic and coords:
+            raise ValueError(
+                f"axis {axis} is periodic and given by coordinates: pass period=L so that the step "
+                f"from the last point to the first is x[0] + L - x[-1]"
+            )
+        return None
+    if not periodic:
+        raise ValueError(f"period is given for axis {axis}, but its boundary is not 'periodic'")
+    if not coords:
+        raise ValueError(
+            f"period is given for axis {axis}, whose spacing is a scalar step h: a uniform periodic axis "
+            f"of n points has period n * h already; pass period only with coordinate arrays"
+        )
+    if isinstance(period, (str, bytes)) or np.ndim(period) != 0:
+        raise TypeError(f"period for axis {axis} must be a real scalar, got {period!r}")
+    period = _check_scalar(period, f"period for axis {axis}")
+    if not is_traced(period) and not is_traced(spacing):
+        x = np.asarray(spacing, dtype=np.float64)
+        wrap, step = x[0] + period - x[-1], x[1] - x[0]
+        if wrap == 0 or np.sign(wrap) != np.sign(step):
+            raise ValueError(
+                f"period {period} for axis {axis} does not fit its coordinates: the wrap-around step "
+                f"x[0] + period - x[-1] = {wrap} must be nonzero with the sign of the other steps"
+            )
+    return period
+
+
+def reduce_uniform(spacing: Spacing, period: Spacing | None) -> Spacing:
+    """Concrete, evenly spaced coordinates become their step, as numpy does (faster, same values)."""
+    if np.ndim(spacing) == 0 or is_traced(spacing) or is_traced(period):
+        return spacing
+    x = np.asarray(spacing)
+    steps = np.diff(x)
+    if len(steps) == 0 or not np.all(steps == steps[0]):
+        return spacing
+    if period is not None and x[0] + period - x[-1] != steps[0]:
+        return spacing
+    return steps[0]
+
+
+def shift_origin(spacing: Spacing) -> Spacing:
+    """Concrete coordinates measured from their first point: the same steps, less rounding later."""
+    if np.ndim(spacing) == 1 and isinstance(spacing, np.ndarray):
+        return spacing - spacing[0]
+    return spacing
+
+
+def stack_components(F: Any, name: str = "F") -> Array | np.ndarray:
+    """A vector field given as a sequence of equally shaped arrays, or as one array whose leading
+    axis holds the components, as one array of shape ``(m, *spatial_shape)``."""
+    if isinstance(F, (list, tuple)):
+        if len(F) == 0:
+            raise ValueError(f"{name} must have at least one component")
+        comps = [as_field(c, f"{name}[{i}]") for i, c in enumerate(F)]
+        shapes = {tuple(c.shape) for c in comps}
+        if len(shapes) != 1:
+            raise ValueError(f"the components of {name} must all have one shape, got {sorted(shapes)}")
+        dtype = jnp.result_type(*[c.dtype for c in comps])
+        return jnp.stack([jnp.asarray(c, dtype=dtype) for c in comps])
+    F = as_field(F, name)
+    if F.ndim < 2:
+        raise ValueError(f"{name} must be a sequence of component arrays or an array of shape (m, *shape), got shape {F.shape}")
+    return F

@@ -1,0 +1,113 @@
+"""The shared core: one derivative along one axis, and the dtype rules every function follows.
+
+Runs inside ``jit`` on already-validated arguments: picks uniform or coordinate weights from the
+spacing's rank, adds the opt-in runtime checks of traced spacing, and applies the stencil.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.experimental import checkify
+
+from jaxgrad._apply import apply_stencil
+from jaxgrad._weights import (
+    coordinate_stencil,
+    periodic_coordinate_stencil,
+    periodic_uniform_stencil,
+    uniform_stencil,
+)
+
+Array = jax.Array
+
+_LOW_PRECISION = (jnp.dtype(jnp.float16), jnp.dtype(jnp.bfloat16))
+
+
+def working_dtype(dtype: Any) -> np.dtype:
+    """float16/bfloat16 compute in float32; every other float or complex dtype in itself."""
+    dtype = jnp.dtype(dtype)
+    return jnp.dtype(jnp.float32) if dtype in _LOW_PRECISION else dtype
+
+
+def real_dtype(dtype: Any) -> np.dtype:
+    return jnp.finfo(dtype).dtype
+
+
+def half_width(order: int, accuracy: int, uniform: bool) -> int:
+    """Points on each side of a central stencil of the given accuracy.
+
+    On uniform grids symmetry gives even-order derivatives one extra order for free; on arbitrary
+    coordinates it does not, so they get one more point on each side.
+    """
+    return (order - 1) // 2 + accuracy // 2 if uniform else (order + accuracy) // 2
+
+
+def min_points(order: int, accuracy: int, uniform: bool, periodic: bool) -> int:
+    p = half_width(order, accuracy, uniform)
+    return 2 * p + 1 if periodic else max(2 * p, order + accuracy)
+
+
+def _coordinate_dtype(x: Array, dtype: Any) -> Any:
+    # Offsets are computed at least at the data's precision, and at the coordinates' if higher.
+    x_dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else jnp.result_type(float)
+    return jnp.promote_types(x_dtype, dtype)
+
+
+def differentiate_axis(
+    g: Array,
+    spacing: Any,
+    axis: int,
+    *,
+    order: int,
+    half_width: int,
+    edge_width: int,
+    periodic: bool = False,
+    period: Any = None,
+    monotone: bool = False,
+) -> Array:
+    """The ``order``-th derivative of ``g`` along ``axis``: central stencils of ``2 * half_width + 1``
+    points inside and, unless periodic, one-sided windows of ``edge_width`` points at the edges."""
+    dtype = real_dtype(g.dtype)
+    p = half_width
+    if jnp.ndim(spacing) == 0:
+        checkify.debug_check(jnp.isfinite(spacing) & (spacing != 0), "jaxgrad: spacing must be finite and nonzero")
+        if periodic:
+            stencil = periodic_uniform_stencil(order, spacing, p, dtype)
+        else:
+            stencil = uniform_stencil(order, spacing, tuple(range(-p, p + 1)), p, edge_width, p, edge_width, dtype)
+    else:
+        x = jnp.asarray(spacing)
+        x = x.astype(_coordinate_dtype(x, dtype))
+        steps = jnp.diff(x) if not periodic else jnp.diff(jnp.append(x, x[0] + period))
+        ok = jnp.all(steps > 0) | jnp.all(steps < 0) if (monotone or periodic) else jnp.all(steps != 0)
+        checkify.debug_check(
+            ok & jnp.all(jnp.isfinite(x)),
+            "jaxgrad: coordinates must be finite and distinct" + (" and strictly monotone" if monotone else ""),
+        )
+        if periodic:
+            stencil = periodic_coordinate_stencil(order, x, period, p, dtype)
+        else:
+            stencil = coordinate_stencil(order, x, tuple(range(-p, p + 1)), p, edge_width, p, edge_width, dtype)
+    return apply_stencil(g, axis, stencil)
+
+
+def derivative_along(
+    g: Array, spacing: Any, axis: int, *, order: int, accuracy: int, periodic: bool, period: Any = None
+) -> Array:
+    """The scheme of :func:`jaxgrad.derivative` along one axis."""
+    p = half_width(order, accuracy, jnp.ndim(spacing) == 0)
+    return differentiate_axis(
+        g, spacing, axis, order=order, half_width=p, edge_width=order + accuracy,
+        periodic=periodic, period=period, monotone=True,
+    )
+
+
+def to_working(f: Array) -> Array:
+    return f.astype(working_dtype(f.dtype))
+
+
+def to_output(result: Array, f_dtype: Any) -> Array:
+    return result.astype(f_dtype)
