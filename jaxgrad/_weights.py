@@ -27,32 +27,46 @@ from jaxgrad._apply import Stencil
 Array = jax.Array
 
 
-def fornberg(order: int, nodes: Sequence[Any]) -> list[Any]:
+def fornberg(order: int, nodes: Any, xp: Any = jnp) -> Any:
     """Weights ``w`` with ``sum_j w[j] * g(nodes[j]) ~ g^(order)(0)``, exact for polynomials of
-    degree < len(nodes). ``nodes`` may be Fractions, floats or arrays (one stencil per element)."""
-    m = len(nodes)
-    c = [[0] * (order + 1) for _ in range(m)]  # c[j][k]: weight of node j for the k-th derivative
-    c[0][0] = 1
-    prod_prev = 1
-    for i in range(1, m):
-        prod = 1
-        for j in range(i):
-            gap = nodes[i] - nodes[j]
-            prod = prod * gap
-            if j == i - 1:
-                for k in range(min(i, order), 0, -1):
-                    c[i][k] = prod_prev * (k * c[i - 1][k - 1] - nodes[i - 1] * c[i - 1][k]) / prod
-                c[i][0] = -prod_prev * nodes[i - 1] * c[i - 1][0] / prod
-            for k in range(min(i, order), 0, -1):
-                c[j][k] = (nodes[i] * c[j][k] - k * c[j][k - 1]) / gap
-            c[j][0] = nodes[i] * c[j][0] / gap
-        prod_prev = prod
-    return [row[order] for row in c]
+    degree below ``m = len(nodes)``.
+
+    ``nodes`` has shape ``(m, P)``: P stencils at once, one per column. ``xp`` is ``jnp`` for
+    traced coordinates, or ``numpy`` with object arrays of Fractions for exact weights. Each step
+    of the recursion adds one node and updates every earlier node's weights as one array
+    operation; under ``jnp`` the steps run in a ``fori_loop``, so the compiled program does not
+    grow with the stencil's size (short ones are unrolled). Returns an array of shape ``(m, P)``.
+    """
+    m, points = nodes.shape
+    k = np.arange(order + 1).reshape(1, -1, 1)
+    seen = np.arange(m).reshape(-1, 1)
+    zero = xp.zeros((m, 1, points), dtype=nodes.dtype)
+    down = lambda c: xp.concatenate([zero[: c.shape[0]], c[:, :-1]], axis=1)  # c[., k] -> c[., k - 1]
+
+    def add_node(i, state):
+        c, prod_prev = state  # c[j, k]: weight of node j (< i) for the k-th derivative, per point
+        gaps = xp.where(seen < i, nodes[i] - nodes, 1)
+        prod = xp.prod(gaps, axis=0)
+        last = c[i - 1 : i] if isinstance(i, int) else jax.lax.dynamic_slice_in_dim(c, i - 1, 1)
+        new = prod_prev * (k * down(last) - nodes[i - 1] * last) / prod
+        c = xp.where((seen < i)[:, :, None], (nodes[i] * c - k * down(c)) / gaps[:, None, :], c)
+        c = xp.where((seen == i)[:, :, None], new, c)
+        return c, prod
+
+    c = xp.concatenate([xp.where(seen == 0, 1, 0)[:, None, :] + zero] + [zero] * order, axis=1)
+    state = (c, xp.ones((points,), dtype=nodes.dtype))
+    if xp is np or m <= 4:  # short recursions unrolled: smaller graphs under nested autodiff
+        for i in range(1, m):
+            state = add_node(i, state)
+    else:
+        state = jax.lax.fori_loop(1, m, add_node, state)
+    return state[0][:, order]
 
 
 @functools.lru_cache(maxsize=None)
 def exact_weights(order: int, offsets: tuple[int, ...]) -> tuple[Fraction, ...]:
-    return tuple(fornberg(order, [Fraction(o) for o in offsets]))
+    nodes = np.array([[Fraction(o)] for o in offsets], dtype=object)
+    return tuple(fornberg(order, nodes, np)[:, 0])
 
 
 def stencil(order: int, offsets: Sequence[int]) -> np.ndarray:
@@ -120,14 +134,14 @@ def uniform_stencil(
 
 
 def _local_weights(order: int, nodes: list[Array]) -> list[Array]:
-    """Fornberg weights for per-point node offsets, computed on nodes scaled to about unit size so
-    that products of many small gaps cannot underflow (float32, high order, fine grids). The scale
-    is a power of two, so scaling adds no rounding, and a constant, since the weights do not depend
-    on it."""
-    _, exponent = jnp.frexp(jax.lax.stop_gradient(jnp.abs(nodes[-1] - nodes[0])))
-    scale = jnp.ldexp(jnp.ones_like(nodes[0]), exponent)
-    weights = fornberg(order, [x / scale for x in nodes])
-    return [w / scale**order for w in weights]
+    """Fornberg weights for per-point node offsets. Beyond three nodes the nodes are first scaled
+    to about unit size (a constant factor: the weights scale exactly as ``scale**-order``) so that
+    products of many small gaps cannot underflow in float32 on fine grids."""
+    nodes = jnp.stack(nodes)
+    if len(nodes) <= 3:
+        return list(fornberg(order, nodes))
+    scale = jax.lax.stop_gradient(jnp.abs(nodes[-1] - nodes[0]) / (len(nodes) - 1))
+    return list(fornberg(order, nodes / scale) / scale**order)
 
 
 def coordinate_stencil(
@@ -135,14 +149,24 @@ def coordinate_stencil(
     dtype: Any,
 ) -> Stencil:
     """Like :func:`uniform_stencil`, with weights computed from the coordinates ``x``."""
-    n = x.shape[0]
+    n, m = x.shape[0], len(offsets)
+    cast = lambda ws: tuple(w.astype(dtype) for w in ws)
+    if left == right == -offsets[0] and left_width == right_width == m:
+        # Edge windows as wide as the interior stencil: every point's nodes are one window of m
+        # consecutive points, so one Fornberg pass over all n points gives every weight.
+        start = np.clip(np.arange(n) - left, 0, n - m)
+        nodes = x[start[:, None] + np.arange(m)] - x[:, None]
+        w = _local_weights(order, [nodes[:, j] for j in range(m)])
+        return Stencil(
+            offsets, cast([wj[left : n - right] for wj in w]), left, right,
+            cast([wj[:left] for wj in w]), cast([wj[n - right :] for wj in w]),
+        )
     lo, hi = left, n - right
     centre = x[lo:hi]
     weights = _local_weights(order, [x[lo + k : hi + k] - centre for k in offsets])
     lw = _local_weights(order, [x[j] - x[:left] for j in range(left_width)]) if left else []
     start = n - right_width
-    rw = _local_weights(order, [x[start + j] - x[n - right :] for j in range(right_width)]) if right_width else []
-    cast = lambda ws: tuple(w.astype(dtype) for w in ws)
+    rw = _local_weights(order, [x[start + j] - x[n - right :] for j in range(right_width)]) if right and right_width else []
     return Stencil(offsets, cast(weights), left, right, cast(lw), cast(rw))
 
 

@@ -244,11 +244,11 @@ def test_accepts_lists_like_numpy():
 
 def test_check_grads_wrt_values_coordinates_and_scalar_spacing(x64):
     rng = np.random.default_rng(2)
-    f = jnp.asarray(rng.standard_normal((6, 5)))
-    x = jnp.asarray(uneven_coordinates(rng, 6))
-    for edge_order in (1, 2):
+    f = jnp.asarray(rng.standard_normal((4, 3)))
+    x = jnp.asarray(uneven_coordinates(rng, 4))
+    for edge_order, order in ((1, 1), (2, 2)):
         fn = lambda f, x, h: jaxgrad.gradient(f, x, h, edge_order=edge_order)
-        check_grads(fn, (f, x, 0.7), order=2, modes=("fwd", "rev"))
+        check_grads(fn, (f, x, 0.7), order=order, modes=("fwd", "rev"))
 
 
 def test_hessian_and_jacrev_through_the_operator(x64):
