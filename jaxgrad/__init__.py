@@ -6,8 +6,10 @@ The public API is a flat re-export of the private modules:
 * ``_derivative``: :func:`derivative` of any order and accuracy, and :func:`derivative_matrix`.
 * ``_operators``: :func:`laplacian`, :func:`divergence`, :func:`curl`, :func:`hessian`, :func:`jacobian`.
 * ``_weights``: :func:`stencil`, exact finite-difference weights.
+* ``_checks``: :func:`runtime_checks`, opt-in checks of traced coordinates with checkify.
 """
 
+from jaxgrad._checks import runtime_checks
 from jaxgrad._derivative import derivative, derivative_matrix
 from jaxgrad._gradient import gradient
 from jaxgrad._operators import curl, divergence, hessian, jacobian, laplacian
@@ -22,6 +24,7 @@ __all__ = [
     "hessian",
     "jacobian",
     "laplacian",
+    "runtime_checks",
     "stencil",
 ]
 __version__ = "0.1.0"

@@ -56,6 +56,15 @@ def _coordinate_dtype(x: Array, dtype: Any) -> Any:
     return jnp.promote_types(x_dtype, dtype)
 
 
+def _check_coordinates(x: Array, period: Any, monotone: bool) -> None:
+    steps = jnp.diff(x) if period is None else jnp.diff(jnp.append(x, x[0] + period))
+    ok = jnp.all(steps > 0) | jnp.all(steps < 0) if monotone else jnp.all(steps != 0)
+    checkify.debug_check(
+        ok & jnp.all(jnp.isfinite(x)),
+        "jaxgrad: coordinates must be finite and distinct" + (" and strictly monotone" if monotone else ""),
+    )
+
+
 def differentiate_axis(
     g: Array,
     spacing: Any,
@@ -67,13 +76,15 @@ def differentiate_axis(
     periodic: bool = False,
     period: Any = None,
     monotone: bool = False,
+    check: bool = False,
 ) -> Array:
     """The ``order``-th derivative of ``g`` along ``axis``: central stencils of ``2 * half_width + 1``
     points inside and, unless periodic, one-sided windows of ``edge_width`` points at the edges."""
     dtype = real_dtype(g.dtype)
     p = half_width
     if jnp.ndim(spacing) == 0:
-        checkify.debug_check(jnp.isfinite(spacing) & (spacing != 0), "jaxgrad: spacing must be finite and nonzero")
+        if check:
+            checkify.debug_check(jnp.isfinite(spacing) & (spacing != 0), "jaxgrad: spacing must be finite and nonzero")
         if periodic:
             stencil = periodic_uniform_stencil(order, spacing, p, dtype)
         else:
@@ -81,12 +92,8 @@ def differentiate_axis(
     else:
         x = jnp.asarray(spacing)
         x = x.astype(_coordinate_dtype(x, dtype))
-        steps = jnp.diff(x) if not periodic else jnp.diff(jnp.append(x, x[0] + period))
-        ok = jnp.all(steps > 0) | jnp.all(steps < 0) if (monotone or periodic) else jnp.all(steps != 0)
-        checkify.debug_check(
-            ok & jnp.all(jnp.isfinite(x)),
-            "jaxgrad: coordinates must be finite and distinct" + (" and strictly monotone" if monotone else ""),
-        )
+        if check:
+            _check_coordinates(x, period if periodic else None, monotone or periodic)
         if periodic:
             stencil = periodic_coordinate_stencil(order, x, period, p, dtype)
         else:
@@ -95,13 +102,14 @@ def differentiate_axis(
 
 
 def derivative_along(
-    g: Array, spacing: Any, axis: int, *, order: int, accuracy: int, periodic: bool, period: Any = None
+    g: Array, spacing: Any, axis: int, *, order: int, accuracy: int, periodic: bool, period: Any = None,
+    check: bool = False,
 ) -> Array:
     """The scheme of :func:`jaxgrad.derivative` along one axis."""
     p = half_width(order, accuracy, jnp.ndim(spacing) == 0)
     return differentiate_axis(
         g, spacing, axis, order=order, half_width=p, edge_width=order + accuracy,
-        periodic=periodic, period=period, monotone=True,
+        periodic=periodic, period=period, monotone=True, check=check,
     )
 
 

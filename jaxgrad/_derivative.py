@@ -19,6 +19,7 @@ from jaxgrad._args import (
     shift_origin,
     spacing_entry,
 )
+from jaxgrad._checks import checks_enabled
 from jaxgrad._core import derivative_along, min_points, to_output, to_working
 
 Array = jax.Array
@@ -44,9 +45,12 @@ def prepare_axis(
     return spacing, period
 
 
-@functools.partial(jax.jit, static_argnames=("axis", "order", "accuracy", "periodic"))
-def _derivative(f: Array, spacing: Any, period: Any, axis: int, order: int, accuracy: int, periodic: bool) -> Array:
-    out = derivative_along(to_working(f), spacing, axis, order=order, accuracy=accuracy, periodic=periodic, period=period)
+@functools.partial(jax.jit, static_argnames=("axis", "order", "accuracy", "periodic", "check"))
+def _derivative(
+    f: Array, spacing: Any, period: Any, axis: int, order: int, accuracy: int, periodic: bool, check: bool = False
+) -> Array:
+    g = to_working(f)
+    out = derivative_along(g, spacing, axis, order=order, accuracy=accuracy, periodic=periodic, period=period, check=check)
     return to_output(out, f.dtype)
 
 
@@ -111,7 +115,9 @@ def derivative(
     accuracy = normalize_accuracy(accuracy)
     (periodic,) = normalize_boundaries(boundary, 1)
     spacing, period = prepare_axis(f.shape, spacing, axis, order, accuracy, periodic, period, "a derivative")
-    return _derivative(f, spacing, period, axis=axis, order=order, accuracy=accuracy, periodic=periodic)
+    return _derivative(
+        f, spacing, period, axis=axis, order=order, accuracy=accuracy, periodic=periodic, check=checks_enabled()
+    )
 
 
 def derivative_matrix(

@@ -23,6 +23,7 @@ from jaxgrad._args import (
     spread_spacing,
     stack_components,
 )
+from jaxgrad._checks import checks_enabled
 from jaxgrad._core import derivative_along, to_output, to_working
 from jaxgrad._derivative import prepare_axis
 
@@ -34,6 +35,7 @@ class Grid(NamedTuple):
 
     axes: tuple[int, ...]
     periodic: tuple[bool, ...]
+    check: bool
     spacings: tuple[Any, ...]
     periods: tuple[Any, ...]
 
@@ -59,23 +61,23 @@ def prepare_grid(
             s_n, L_n = prepare_axis(shape, s, a, order, accuracy, p, L, what)
         spacings.append(s_n)
         norm_periods.append(L_n)
-    return Grid(axes, periodic, tuple(spacings), tuple(norm_periods)), accuracy
+    return Grid(axes, periodic, checks_enabled(), tuple(spacings), tuple(norm_periods)), accuracy
 
 
 def _d(g: Array, grid: Grid, i: int, order: int, accuracy: int, shift: int = 0) -> Array:
     """Derivative along the i-th differentiated axis (``shift`` skips leading component axes)."""
     return derivative_along(
         g, grid.spacings[i], grid.axes[i] + shift, order=order, accuracy=accuracy,
-        periodic=grid.periodic[i], period=grid.periods[i],
+        periodic=grid.periodic[i], period=grid.periods[i], check=grid.check,
     )
 
 
 def _split(grid: Grid) -> tuple[tuple, tuple]:
-    return (grid.axes, grid.periodic), (grid.spacings, grid.periods)
+    return (grid.axes, grid.periodic, grid.check), (grid.spacings, grid.periods)
 
 
 def _join(static: tuple, traced: tuple) -> Grid:
-    return Grid(static[0], static[1], traced[0], traced[1])
+    return Grid(*static, *traced)
 
 
 @functools.partial(jax.jit, static_argnames=("static", "accuracy"))

@@ -287,17 +287,25 @@ def test_new_coordinate_values_and_steps_do_not_recompile():
     assert _gradient._cache_size() == size
 
 
-def test_traced_coordinates_checked_under_checkify_and_free_otherwise():
+def test_traced_coordinates_checked_on_request_under_checkify():
     f = jnp.arange(5.0) ** 2
-    fn = jax.jit(lambda f, x: jaxgrad.gradient(f, x))
-    bad = jnp.array([0.0, 1.0, 1.0, 2.0, 3.0])
-    err, _ = checkify.checkify(fn, errors=checkify.user_checks)(f, bad)
-    with pytest.raises(checkify.JaxRuntimeError, match="coordinates must be finite and distinct"):
+    fn = jax.jit(lambda f, x, h: jaxgrad.gradient(f, x, h))
+    checked = checkify.checkify(fn, errors=checkify.user_checks)
+    bad, good = jnp.array([0.0, 1.0, 1.0, 2.0, 3.0]), jnp.arange(5.0)
+    g = jnp.stack([f, f], axis=1)
+    with jaxgrad.runtime_checks():
+        err, _ = checked(g, bad, 1.0)
+        with pytest.raises(checkify.JaxRuntimeError, match="coordinates must be finite and distinct"):
+            err.throw()
+        err, _ = checked(g, good, 0.0)
+        with pytest.raises(checkify.JaxRuntimeError, match="spacing must be finite and nonzero"):
+            err.throw()
+        err, out = checked(g, good, 1.0)
         err.throw()
-    err, out = checkify.checkify(fn, errors=checkify.user_checks)(f, jnp.arange(5.0))
-    err.throw()
-    np.testing.assert_allclose(out, np.gradient(np.arange(5.0) ** 2))
-    assert fn(f, bad).shape == (5,)  # no check without checkify: a plain call runs as is
+        np.testing.assert_allclose(out[0][:, 0], np.gradient(np.arange(5.0) ** 2))
+        assert fn(g, bad, 1.0)[0].shape == (5, 2)  # without checkify the checks are no-ops
+    err, _ = jax.jit(checkify.checkify(lambda x: jaxgrad.gradient(f, x), errors=checkify.user_checks))(bad)
+    assert err.get() is None  # outside runtime_checks nothing is compiled in
 
 
 def test_nan_stays_local():

@@ -1,0 +1,104 @@
+"""Time ratios of jaxgrad against jax.numpy.gradient, numpy.gradient and torch.gradient.
+
+Everything is measured in one process, implementations interleaved in a shuffled order per
+round; the table gives the min and median time per call and each row's ratio to jaxgrad
+(min over min). Not a test: nothing here fails.
+
+Run:  python benchmarks/bench_gradient.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import jaxgrad
+
+try:
+    import torch
+except ImportError:  # torch is optional: its rows are left out
+    torch = None
+
+
+def _block(out):
+    return jax.block_until_ready(out) if isinstance(out, (jax.Array, tuple, list)) else out
+
+
+def roofline_kernel(n_out: int):
+    """Reads f once and writes n_out outputs of its size: the bytes a gradient must move."""
+    return jax.jit(lambda f: tuple(f * (i + 1.0) for i in range(n_out)))
+
+
+def workloads(quick: bool):
+    s2, s3 = (1024, 64) if quick else (4096, 256)
+    rng = np.random.default_rng(0)
+    f2 = rng.standard_normal((s2, s2), dtype=np.float32)
+    f3 = rng.standard_normal((s3, s3, s3), dtype=np.float32)
+    x3 = np.cumsum(rng.uniform(0.5, 1.5, s3)).astype(np.float32)
+    yield f"2-D {s2}^2, all axes", f2, (), {}
+    yield f"3-D {s3}^3, all axes", f3, (), {}
+    yield f"3-D {s3}^3, all axes, edge_order=2", f3, (), {"edge_order": 2}
+    yield f"3-D {s3}^3, coordinates on every axis", f3, (x3, x3, x3), {}
+
+
+def implementations(f, varargs, kwargs):
+    fj = jnp.asarray(f)
+    vj = tuple(jnp.asarray(v) for v in varargs)
+    impls = {
+        "jaxgrad": lambda: jaxgrad.gradient(fj, *vj, **kwargs),
+        "numpy.gradient": lambda: np.gradient(f, *varargs, **kwargs),
+        "roofline (jit, same bytes)": (lambda k: lambda: k(fj))(roofline_kernel(f.ndim)),
+    }
+    if "edge_order" not in kwargs:  # jax.numpy.gradient has no edge_order
+        impls["jax.numpy.gradient"] = lambda: jnp.gradient(fj, *vj)
+    if torch is not None:
+        ft = torch.from_numpy(f)
+        sp = {"spacing": [torch.from_numpy(v) for v in varargs]} if varargs else {}
+        impls["torch.gradient"] = lambda: torch.gradient(ft, **sp, **kwargs)
+    return impls
+
+
+def measure(impls, rounds: int):
+    times = {name: [] for name in impls}
+    for fn in impls.values():
+        _block(fn())  # compile and warm up
+    for _ in range(rounds):
+        order = list(impls)
+        random.shuffle(order)
+        for name in order:
+            t0 = time.perf_counter()
+            _block(impls[name]())
+            times[name].append(time.perf_counter() - t0)
+    return {name: (min(t), float(np.median(t))) for name, t in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="small arrays, few rounds (a smoke run)")
+    parser.add_argument("--rounds", type=int, default=None)
+    args = parser.parse_args()
+    rounds = args.rounds or (3 if args.quick else 10)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
+    print(f"jax {jax.__version__} on {jax.devices()[0].platform}, numpy {np.__version__}"
+          + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ", torch not installed"))
+    print(f"GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '(default allocator)')}")
+    print(f"{rounds} rounds, float32; ratio = min time / jaxgrad's min time\n")
+    for title, f, varargs, kwargs in workloads(args.quick):
+        res = measure(implementations(f, varargs, kwargs), rounds)
+        base = res["jaxgrad"][0]
+        print(f"## {title}")
+        print(f"| implementation | min ms | median ms | ratio to jaxgrad |\n|---|---|---|---|")
+        for name, (tmin, tmed) in sorted(res.items(), key=lambda kv: kv[1][0]):
+            print(f"| {name} | {tmin * 1e3:.1f} | {tmed * 1e3:.1f} | {tmin / base:.2f} |")
+        print()
+
+
+if __name__ == "__main__":
+    main()
