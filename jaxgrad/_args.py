@@ -245,8 +245,7 @@ def stack_components(F: Any, name: str = "F") -> Array | np.ndarray:
         shapes = {tuple(c.shape) for c in comps}
         if len(shapes) != 1:
             raise ValueError(f"the components of {name} must all have one shape, got {sorted(shapes)}")
-        dtype = jnp.result_type(*[c.dtype for c in comps])
-        return jnp.stack([jnp.asarray(c, dtype=dtype) for c in comps])
+        return jnp.stack([jnp.asarray(c) for c in comps])
     F = as_field(F, name)
     if F.ndim < 2:
         raise ValueError(f"{name} must be a sequence of component arrays or an array of shape (m, *shape), got shape {F.shape}")
