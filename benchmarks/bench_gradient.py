@@ -79,6 +79,28 @@ def measure(impls, rounds: int):
     return {name: (min(t), float(np.median(t))) for name, t in times.items()}
 
 
+def derivative_case(quick: bool):
+    """derivative at accuracy 2, 4 and 8 against gradient(edge_order=2), along each axis of a 3-D array."""
+    s3 = 64 if quick else 256
+    fj = jnp.asarray(np.random.default_rng(1).standard_normal((s3, s3, s3), dtype=np.float32))
+    impls = {"jaxgrad.gradient(edge_order=2), 3 axes": lambda: jaxgrad.gradient(fj, edge_order=2)}
+    for acc in (2, 4, 8):
+        impls[f"jaxgrad.derivative(accuracy={acc}), 3 axes"] = (
+            lambda acc: lambda: tuple(jaxgrad.derivative(fj, axis=a, accuracy=acc) for a in range(3))
+        )(acc)
+    impls["roofline (jit, same bytes)"] = (lambda k: lambda: k(fj))(roofline_kernel(3))
+    return f"3-D {s3}^3, derivative accuracy 2/4/8", impls, "jaxgrad.gradient(edge_order=2), 3 axes"
+
+
+def report(title: str, res: dict, base_name: str) -> None:
+    base = res[base_name][0]
+    print(f"## {title}")
+    print(f"| implementation | min ms | median ms | ratio to {base_name} |\n|---|---|---|---|")
+    for name, (tmin, tmed) in sorted(res.items(), key=lambda kv: kv[1][0]):
+        print(f"| {name} | {tmin * 1e3:.1f} | {tmed * 1e3:.1f} | {tmin / base:.2f} |")
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small arrays, few rounds (a smoke run)")
@@ -89,15 +111,11 @@ def main() -> None:
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}, numpy {np.__version__}"
           + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ", torch not installed"))
     print(f"GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '(default allocator)')}")
-    print(f"{rounds} rounds, float32; ratio = min time / jaxgrad's min time\n")
+    print(f"{rounds} rounds, float32; ratio = min time / the min time of the table's reference row\n")
     for title, f, varargs, kwargs in workloads(args.quick):
-        res = measure(implementations(f, varargs, kwargs), rounds)
-        base = res["jaxgrad"][0]
-        print(f"## {title}")
-        print(f"| implementation | min ms | median ms | ratio to jaxgrad |\n|---|---|---|---|")
-        for name, (tmin, tmed) in sorted(res.items(), key=lambda kv: kv[1][0]):
-            print(f"| {name} | {tmin * 1e3:.1f} | {tmed * 1e3:.1f} | {tmin / base:.2f} |")
-        print()
+        report(title, measure(implementations(f, varargs, kwargs), rounds), "jaxgrad")
+    title, impls, base_name = derivative_case(args.quick)
+    report(title, measure(impls, rounds), base_name)
 
 
 if __name__ == "__main__":
