@@ -5,6 +5,7 @@ The public API is a flat re-export of the private modules:
 * ``_gradient``: :func:`gradient`, numpy.gradient with ``edge_order`` and coordinates.
 * ``_derivative``: :func:`derivative` of any order and accuracy, and :func:`derivative_matrix`.
 * ``_operators``: :func:`laplacian`, :func:`divergence`, :func:`curl`, :func:`hessian`, :func:`jacobian`.
+* ``_penalties``: :func:`total_variation`, :func:`smoothness`, penalties for loss functions.
 * ``_weights``: :func:`stencil`, exact finite-difference weights.
 * ``_checks``: :func:`runtime_checks`, opt-in checks of traced coordinates with checkify.
 """
@@ -12,6 +13,7 @@ The public API is a flat re-export of the private modules:
 from jaxgrad._checks import runtime_checks
 from jaxgrad._derivative import derivative, derivative_matrix
 from jaxgrad._gradient import gradient
+from jaxgrad._penalties import smoothness, total_variation
 from jaxgrad._operators import curl, divergence, hessian, jacobian, laplacian
 from jaxgrad._weights import stencil
 
@@ -25,6 +27,8 @@ __all__ = [
     "jacobian",
     "laplacian",
     "runtime_checks",
+    "smoothness",
     "stencil",
+    "total_variation",
 ]
 __version__ = "0.1.0"

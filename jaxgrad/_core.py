@@ -113,6 +113,19 @@ def derivative_along(
     )
 
 
+def forward_difference(g: Array, spacing: Any, axis: int, *, order: int) -> Array:
+    """The ``order``-th derivative from ``order + 1`` consecutive points starting at each point
+    (first-order accurate), and zero at the last ``order`` points of the axis."""
+    dtype = real_dtype(g.dtype)
+    offsets = tuple(range(order + 1))
+    if jnp.ndim(spacing) == 0:
+        stencil = uniform_stencil(order, spacing, offsets, 0, 0, order, 0, dtype)
+    else:
+        x = jnp.asarray(spacing)
+        stencil = coordinate_stencil(order, x.astype(_coordinate_dtype(x, dtype)), offsets, 0, 0, order, 0, dtype)
+    return apply_stencil(g, axis, stencil)
+
+
 def to_working(f: Array) -> Array:
     return f.astype(working_dtype(f.dtype))
 
