@@ -9,6 +9,7 @@ either a 0-d step or a 1-D coordinate array of the right length.
 from __future__ import annotations
 
 import operator
+import weakref
 from collections.abc import Sequence
 from typing import Any, Union
 
@@ -143,17 +144,56 @@ def _coordinates(x: Any, n: int, axis: int, monotone: bool) -> Spacing:
         raise ValueError(f"coordinate array for axis {axis} has length {x_arr.shape[0]}, but f.shape[{axis}] is {n}")
     if is_traced(x_arr):
         return x_arr if not jnp.issubdtype(dtype, jnp.integer) else x_arr.astype(jnp.result_type(float))
-    # Concrete: convert integers before any subtraction, in float64, and check the values.
-    x_np = np.asarray(x_arr, dtype=np.float64 if jnp.issubdtype(dtype, jnp.integer) else dtype)
-    if not np.all(np.isfinite(x_np)):
+    # Concrete: integers become floats before any subtraction (float64 in numpy, so that int64
+    # values are not wrapped to int32), then the values are checked.
+    if isinstance(x_arr, np.ndarray) and jnp.issubdtype(dtype, jnp.integer):
+        x_arr = x_arr.astype(np.float64)
+    elif jnp.issubdtype(dtype, jnp.integer):
+        x_arr = x_arr.astype(jnp.result_type(float))
+    finite, distinct, monotonic, _, _ = coordinate_facts(x_arr)
+    if not finite:
         raise ValueError(f"coordinate array for axis {axis} contains NaN or inf")
-    steps = np.diff(x_np)
-    if np.any(steps == 0):
-        i = int(np.argmax(steps == 0))
+    if not distinct:
+        x_np = np.asarray(x_arr)
+        i = int(np.argmax(np.diff(x_np) == 0))
         raise ValueError(f"coordinate array for axis {axis} repeats the value {x_np[i]} (at {i} and {i + 1})")
-    if monotone and not (np.all(steps > 0) or np.all(steps < 0)):
+    if monotone and not monotonic:
         raise ValueError(f"coordinate array for axis {axis} must be strictly increasing or strictly decreasing")
-    return x_np if isinstance(x_arr, np.ndarray) else x_arr
+    return x_arr
+
+
+@jax.jit
+def _device_facts(x: Array) -> Array:
+    # Float min/max reductions: XLA:CPU reduces booleans far more slowly. NaN propagates through
+    # min and max, so finite extremes mean finite values.
+    steps = jnp.diff(x)
+    return jnp.stack([jnp.min(x), jnp.max(x), jnp.min(steps), jnp.max(steps), jnp.min(jnp.abs(steps)), steps[0]])
+
+
+# Facts about concrete JAX coordinate arrays, by identity: JAX arrays are immutable, and the same
+# coordinates are usually passed call after call, so each array is reduced on the device once.
+_FACTS: dict[int, tuple[weakref.ref, tuple]] = {}
+
+
+def coordinate_facts(x: Array | np.ndarray) -> tuple[bool, bool, bool, bool, Any]:
+    """(finite, distinct neighbours, strictly monotone, evenly spaced, first step) of concrete
+    coordinates: in numpy for numpy arrays, else on the device (no copy to the host), once per array."""
+    if isinstance(x, np.ndarray):
+        steps = np.diff(x)
+        monotonic = bool(np.all(steps > 0) or np.all(steps < 0))
+        return bool(np.all(np.isfinite(x))), bool(np.all(steps != 0)), monotonic, bool(np.all(steps == steps[0])), steps[0]
+    key = id(x)
+    hit = _FACTS.get(key)
+    if hit is not None and hit[0]() is x:
+        return hit[1]
+    lo, hi, step_min, step_max, step_abs_min, step = np.asarray(_device_facts(x))
+    finite = bool(np.isfinite(lo) and np.isfinite(hi))
+    facts = finite, bool(step_abs_min > 0), bool(step_min > 0 or step_max < 0), bool(step_min == step_max), step
+    try:
+        _FACTS[key] = (weakref.ref(x, lambda _, key=key: _FACTS.pop(key, None)), facts)
+    except TypeError:  # an array type without weak references: no caching
+        pass
+    return facts
 
 
 def spread_spacing(varargs: Sequence[Any], n_axes: int) -> list[Any]:
@@ -205,8 +245,8 @@ def normalize_period(period: Any, spacing: Spacing, periodic: bool, axis: int) -
         raise TypeError(f"period for axis {axis} must be a real scalar, got {period!r}")
     period = _check_scalar(period, f"period for axis {axis}")
     if not is_traced(period) and not is_traced(spacing):
-        x = np.asarray(spacing, dtype=np.float64)
-        wrap, step = x[0] + period - x[-1], x[1] - x[0]
+        first, second, last = (float(v) for v in np.asarray(spacing[np.array([0, 1, -1])], dtype=np.float64))
+        wrap, step = first + period - last, second - first
         if wrap == 0 or np.sign(wrap) != np.sign(step):
             raise ValueError(
                 f"period {period} for axis {axis} does not fit its coordinates: the wrap-around step "
@@ -219,17 +259,19 @@ def reduce_uniform(spacing: Spacing, period: Spacing | None) -> Spacing:
     """Concrete, evenly spaced coordinates become their step, as numpy does (faster, same values)."""
     if np.ndim(spacing) == 0 or is_traced(spacing) or is_traced(period):
         return spacing
-    x = np.asarray(spacing)
-    steps = np.diff(x)
-    if len(steps) == 0 or not np.all(steps == steps[0]):
+    *_, even, step = coordinate_facts(spacing)
+    if not even:
         return spacing
-    if period is not None and x[0] + period - x[-1] != steps[0]:
-        return spacing
-    return steps[0]
+    if period is not None:
+        first, last = (float(v) for v in np.asarray(spacing[np.array([0, -1])], dtype=np.float64))
+        if first + period - last != step:
+            return spacing
+    return step
 
 
 def shift_origin(spacing: Spacing) -> Spacing:
-    """Concrete coordinates measured from their first point: the same steps, less rounding later."""
+    """Concrete numpy coordinates measured from their first point: the same steps, and no loss of
+    them when float64 coordinates far from zero are cast to float32."""
     if np.ndim(spacing) == 1 and isinstance(spacing, np.ndarray):
         return spacing - spacing[0]
     return spacing

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import jaxgrad
-from jaxgrad._weights import exact_weights, fornberg
+from jaxgrad._weights import _short_weights, exact_weights, fornberg, fornberg_loop
 
 
 @pytest.mark.parametrize(
@@ -38,17 +38,27 @@ def test_exact_for_polynomials_below_the_node_count(order):
         assert value == (math.factorial(order) if degree == order else 0)
 
 
-def test_traced_fornberg_matches_exact_weights_and_is_differentiable():
+@pytest.mark.parametrize("form", ["unrolled", "loop"])
+def test_traced_fornberg_matches_exact_weights_and_is_differentiable(form):
+    weights = (lambda o, n: jnp.stack(fornberg(o, list(n)))) if form == "unrolled" else fornberg_loop
     with jax.enable_x64(True):
         offsets = (-2, -1, 0, 1, 3, 4)
         nodes = jnp.asarray(np.array(offsets, float)[:, None] * np.array([[1.0, 0.5]]))
-        w = fornberg(2, nodes)
+        w = weights(2, nodes)
         exact = np.array([float(v) for v in exact_weights(2, offsets)])
         np.testing.assert_allclose(w[:, 0], exact, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(w[:, 1], exact / 0.25, rtol=1e-12, atol=1e-12)
         # Weights scale as h**-order, so d w / d h at h = 1 is -order * w.
-        dw = jax.grad(lambda h: fornberg(2, nodes[:, :1] * h)[0, 0])(1.0)
+        dw = jax.grad(lambda h: weights(2, nodes[:, :1] * h)[0, 0])(1.0)
         np.testing.assert_allclose(dw, -2 * exact[0], rtol=1e-10)
+
+
+def test_short_closed_forms_match_the_recursion():
+    with jax.enable_x64(True):
+        nodes = [jnp.array([-0.7, -1.0]), jnp.array([0.0, 0.0]), jnp.array([1.3, 0.4])]
+        for order in (1, 2):
+            np.testing.assert_allclose(_short_weights(order, nodes), fornberg(order, nodes), rtol=1e-13)
+        np.testing.assert_allclose(_short_weights(1, nodes[1:]), fornberg(1, nodes[1:]), rtol=1e-13)
 
 
 @pytest.mark.parametrize(
