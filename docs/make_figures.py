@@ -1,0 +1,88 @@
+"""Draws the figures of the "What is the gradient of an array?" page (committed under docs/figures).
+
+Run:  python docs/make_figures.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jax
+import matplotlib
+import numpy as np
+
+import jaxgrad
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+OUT = Path(__file__).parent / "figures"
+
+
+def stencils() -> None:
+    """Which samples each scheme uses, and with which weights (unit spacing)."""
+    rows = [
+        ("central (interior)", [-1, 0, 1], 1),
+        ("one-sided, edge_order=1", [0, 1], 0),
+        ("one-sided, edge_order=2", [0, 1, 2], 0),
+        ("central, accuracy 4", [-2, -1, 0, 1, 2], 2),
+        ("second derivative, central", [-1, 0, 1], 1),
+    ]
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    for r, (name, offsets, at) in enumerate(rows):
+        order = 2 if name.startswith("second") else 1
+        w = jaxgrad.stencil(order, offsets)
+        y = len(rows) - r
+        xs = np.array(offsets) - offsets[at] + offsets[at]
+        ax.plot(xs, [y] * len(xs), "-", color="0.8", zorder=0)
+        for x, wi in zip(xs, w):
+            ax.scatter([x], [y], s=300, color="C3" if x == offsets[at] else "C0", zorder=1)
+            ax.annotate(f"{wi:+.3g}", (x, y), textcoords="offset points", xytext=(0, 11), ha="center", fontsize=8)
+        ax.text(-3.3, y, name, va="center", ha="left", fontsize=9)
+    ax.set_xlim(-3.4, 3)
+    ax.set_ylim(0.3, len(rows) + 0.7)
+    ax.set_yticks([])
+    ax.set_xticks(range(-2, 3))
+    ax.set_xlabel("sample offset from the point where the derivative is taken (red)")
+    ax.set_title("finite-difference stencils: samples used and their weights (h = 1)")
+    fig.tight_layout()
+    fig.savefig(OUT / "stencils.png", dpi=90)
+    plt.close(fig)
+
+
+def convergence() -> None:
+    """Max error of d/dx sin(3x) on [0, 2] against the grid step, for each scheme."""
+    jax.config.update("jax_enable_x64", True)
+    sizes = np.array([10, 20, 40, 80, 160, 320, 640])
+    schemes = {
+        "gradient, edge_order=1 (edges)": lambda f, h: jaxgrad.gradient(f, h),
+        "gradient, edge_order=2": lambda f, h: jaxgrad.gradient(f, h, edge_order=2),
+        "derivative, accuracy=4": lambda f, h: jaxgrad.derivative(f, h, accuracy=4),
+        "derivative, accuracy=8": lambda f, h: jaxgrad.derivative(f, h, accuracy=8),
+    }
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    for name, fn in schemes.items():
+        errors, steps = [], []
+        for n in sizes:
+            x = np.linspace(0.0, 2.0, n)
+            h = x[1] - x[0]
+            errors.append(float(np.max(np.abs(np.asarray(fn(np.sin(3 * x), h)) - 3 * np.cos(3 * x)))))
+            steps.append(h)
+        # Fitted on the three finest grids still above rounding error (1e-9).
+        usable = [i for i, e in enumerate(errors) if e > 1e-9][-3:]
+        slope = np.polyfit(np.log(np.take(steps, usable)), np.log(np.take(errors, usable)), 1)[0]
+        ax.loglog(steps, errors, "o-", label=f"{name}: order {slope:.1f}")
+    ax.set_xlabel("grid step h")
+    ax.set_ylabel("max error of d/dx sin(3x)")
+    ax.set_title("measured convergence (float64)")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(OUT / "convergence.png", dpi=90)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    OUT.mkdir(exist_ok=True)
+    stencils()
+    convergence()
