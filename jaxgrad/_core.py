@@ -126,6 +126,47 @@ def forward_difference(g: Array, spacing: Any, axis: int, *, order: int) -> Arra
     return apply_stencil(g, axis, stencil)
 
 
+def _explicit_sharding(x: Any) -> Any:
+    """The NamedSharding of ``x`` if it is sharded over explicit mesh axes, else None."""
+    try:
+        sharding = getattr(jax.typeof(x), "sharding", None)
+    except TypeError:
+        return None
+    mesh = getattr(sharding, "mesh", None)
+    if mesh is None or not any(t == jax.sharding.AxisType.Explicit for t in mesh.axis_types):
+        return None
+    return sharding
+
+
+def keep_sharding(core: Any, f: Any, *args: Any, spatial_ndim: int | None = None, **static: Any) -> Any:
+    """Calls ``core(f, *args, **static)`` so that its outputs keep ``f``'s sharding.
+
+    Over automatic mesh axes (and on one device) XLA's partitioner does this by itself. Arrays
+    sharded over explicit axes get no automatic partitioning of slices, so the core runs under
+    ``jax.sharding.auto_axes`` and its outputs are laid out like ``f``: the trailing
+    ``spatial_ndim`` dimensions of each output (all of ``f``'s by default; a vector field's
+    leading component axis is not spatial) take ``f``'s partition spec of its spatial dimensions,
+    other dimensions are replicated.
+    """
+    sharding = _explicit_sharding(f)
+    if sharding is None:
+        return core(f, *args, **static)
+    ndim = jnp.ndim(f)
+    spatial = tuple(sharding.spec) + (None,) * (ndim - len(sharding.spec))
+    spatial = spatial[ndim - (ndim if spatial_ndim is None else spatial_ndim) :]
+    fn = lambda f, *args: core(f, *args, **static)
+
+    def layout(out: Any) -> Any:
+        own = spatial[len(spatial) - min(out.ndim, len(spatial)) :]
+        own = (None,) * (out.ndim - len(own)) + own
+        return jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec(*own))
+
+    # Output shapes from an unsharded stand-in (tracing the sharded input outside auto_axes fails).
+    plain = lambda a: jax.ShapeDtypeStruct(jnp.shape(a), jnp.result_type(a)) if hasattr(a, "shape") else a
+    out_sharding = jax.tree.map(layout, jax.eval_shape(fn, *jax.tree.map(plain, (f, *args))))
+    return jax.sharding.auto_axes(fn, out_sharding=out_sharding)(f, *args)
+
+
 def to_working(f: Array) -> Array:
     return f.astype(working_dtype(f.dtype))
 

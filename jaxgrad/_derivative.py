@@ -20,7 +20,7 @@ from jaxgrad._args import (
     spacing_entry,
 )
 from jaxgrad._checks import checks_enabled
-from jaxgrad._core import derivative_along, min_points, to_output, to_working
+from jaxgrad._core import derivative_along, keep_sharding, min_points, to_output, to_working
 
 Array = jax.Array
 
@@ -115,8 +115,8 @@ def derivative(
     accuracy = normalize_accuracy(accuracy)
     (periodic,) = normalize_boundaries(boundary, 1)
     spacing, period = prepare_axis(f.shape, spacing, axis, order, accuracy, periodic, period, "a derivative")
-    return _derivative(
-        f, spacing, period, axis=axis, order=order, accuracy=accuracy, periodic=periodic, check=checks_enabled()
+    return keep_sharding(
+        _derivative, f, spacing, period, axis=axis, order=order, accuracy=accuracy, periodic=periodic, check=checks_enabled()
     )
 
 

@@ -9,7 +9,7 @@ import jax
 
 from jaxgrad._args import as_field, normalize_axes, normalize_int, normalize_spacing, reduce_uniform, shift_origin
 from jaxgrad._checks import checks_enabled
-from jaxgrad._core import differentiate_axis, to_output, to_working
+from jaxgrad._core import differentiate_axis, keep_sharding, to_output, to_working
 
 Array = jax.Array
 
@@ -93,5 +93,5 @@ def gradient(f: Any, *varargs: Any, axis: int | tuple[int, ...] | None = None, e
                 f"{edge_order + 1} points are required"
             )
     spacings = tuple(shift_origin(reduce_uniform(s, None)) for s in normalize_spacing(varargs, f.shape, axes))
-    out = _gradient(f, spacings, axes=axes, edge_order=edge_order, check=checks_enabled())
+    out = keep_sharding(_gradient, f, spacings, axes=axes, edge_order=edge_order, check=checks_enabled())
     return out[0] if len(axes) == 1 else out

@@ -24,7 +24,7 @@ from jaxgrad._args import (
     stack_components,
 )
 from jaxgrad._checks import checks_enabled
-from jaxgrad._core import derivative_along, to_output, to_working
+from jaxgrad._core import derivative_along, keep_sharding, to_output, to_working
 from jaxgrad._derivative import prepare_axis
 
 Array = jax.Array
@@ -128,7 +128,7 @@ def _scalar_call(core, f, varargs, axis, orders, accuracy, boundary, period, wha
         raise ValueError(f"{what} needs at least one axis to differentiate; f has shape {f.shape}")
     grid, accuracy = prepare_grid(f.shape, varargs, axes, orders, accuracy, boundary, period, what)
     static, traced = _split(grid)
-    return core(f, traced, static=static, accuracy=accuracy)
+    return keep_sharding(core, f, traced, static=static, accuracy=accuracy)
 
 
 def _field_call(core, F, varargs, accuracy, boundary, period, what, square=True, dims=None):
@@ -144,7 +144,7 @@ def _field_call(core, F, varargs, accuracy, boundary, period, what, square=True,
         raise ValueError(f"{what} is defined for fields on {' or '.join(map(str, dims))}-D grids, got a {k}-D field")
     grid, accuracy = prepare_grid(shape, varargs, tuple(range(k)), (1,), accuracy, boundary, period, what)
     static, traced = _split(grid)
-    return core(F, traced, static=static, accuracy=accuracy)
+    return keep_sharding(core, F, traced, spatial_ndim=k, static=static, accuracy=accuracy)
 
 
 def laplacian(

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgrad._args import as_field, normalize_axes, normalize_int, normalize_spacing, reduce_uniform, shift_origin
-from jaxgrad._core import forward_difference, real_dtype, to_working
+from jaxgrad._core import forward_difference, keep_sharding, real_dtype, to_working
 
 Array = jax.Array
 
@@ -102,7 +102,7 @@ def total_variation(
         raise TypeError(f"isotropic must be True or False, got {isotropic!r}")
     if isinstance(eps, (str, bytes)) or jnp.ndim(eps) != 0 or (not isinstance(eps, jax.core.Tracer) and not float(eps) >= 0):
         raise ValueError(f"eps must be a real scalar >= 0, got {eps!r}")
-    return _total_variation(f, spacings, eps, axes=axes, isotropic=bool(isotropic), reduction=reduction)
+    return keep_sharding(_total_variation, f, spacings, eps, axes=axes, isotropic=bool(isotropic), reduction=reduction)
 
 
 def smoothness(
@@ -136,4 +136,4 @@ def smoothness(
     """
     order = normalize_int(order, "order", 1)
     f, axes, spacings = _prepare(f, varargs, axis, order, reduction, "smoothness")
-    return _smoothness(f, spacings, axes=axes, order=order, reduction=reduction)
+    return keep_sharding(_smoothness, f, spacings, axes=axes, order=order, reduction=reduction)
