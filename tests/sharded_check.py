@@ -23,8 +23,14 @@ def leaves(out):
     return out if isinstance(out, tuple) else (out,)
 
 
+_REFERENCE = {}
+
+
 def check(name, fn, f, sharding, spatial_spec):
-    want = leaves(fn(f))
+    key = (id(fn), id(f))  # one-device reference values, computed once per function
+    if key not in _REFERENCE:
+        _REFERENCE[key] = leaves(fn(f))
+    want = _REFERENCE[key]
     got = leaves(fn(jax.device_put(f, sharding)))
     for g, w in zip(got, want):
         err = float(np.max(np.abs(np.asarray(g) - np.asarray(w)))) if w.size else 0.0
@@ -69,8 +75,15 @@ def main():
     print("all sharded checks passed")
 
 
+# On the other layouts, a few functions suffice: the full set runs on P("i", None).
+FEW = ("gradient", "derivative axis 0, accuracy 8", "laplacian", "divergence")
+
+
 def run_mesh(kind, mesh, specs, functions, fields, f, F):
     for spec in specs:
+        if spec != P("i", None):
+            functions = {k: v for k, v in functions.items() if k in FEW}
+            fields = {k: v for k, v in fields.items() if k in FEW}
         sharding = NamedSharding(mesh, spec)
         spatial = tuple(spec) + (None,) * (2 - len(spec))
         for name, fn in functions.items():
