@@ -143,6 +143,11 @@ def test_check_grads_wrt_values_coordinates_and_period(x64):
     )
 
 
+def test_derivative_matrix_is_differentiable_in_the_coordinates(x64):
+    x = jnp.asarray(uneven_coordinates(np.random.default_rng(10), 7, jitter=0.3))
+    check_grads(lambda x: jaxgrad.derivative_matrix(7, x, order=2), (x,), order=1, modes=("fwd", "rev"))
+
+
 def test_vmap_over_coordinates(x64):
     rng = np.random.default_rng(9)
     fs = rng.standard_normal((3, 12))
