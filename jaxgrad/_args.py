@@ -178,6 +178,8 @@ _FACTS: dict[int, tuple[weakref.ref, tuple]] = {}
 def coordinate_facts(x: Array | np.ndarray) -> tuple[bool, bool, bool, bool, Any]:
     """(finite, distinct neighbours, strictly monotone, evenly spaced, first step) of concrete
     coordinates: in numpy for numpy arrays, else on the device (no copy to the host), once per array."""
+    if x.shape[0] < 2:  # no steps: the callers' point counts reject such axes
+        return bool(np.all(np.isfinite(np.asarray(x)))), True, True, False, None
     if isinstance(x, np.ndarray):
         steps = np.diff(x)
         monotonic = bool(np.all(steps > 0) or np.all(steps < 0))
@@ -244,7 +246,7 @@ def normalize_period(period: Any, spacing: Spacing, periodic: bool, axis: int) -
     if isinstance(period, (str, bytes)) or np.ndim(period) != 0:
         raise TypeError(f"period for axis {axis} must be a real scalar, got {period!r}")
     period = _check_scalar(period, f"period for axis {axis}")
-    if not is_traced(period) and not is_traced(spacing):
+    if not is_traced(period) and not is_traced(spacing) and np.shape(spacing)[0] >= 2:
         first, second, last = (float(v) for v in np.asarray(spacing[np.array([0, 1, -1])], dtype=np.float64))
         wrap, step = first + period - last, second - first
         if wrap == 0 or np.sign(wrap) != np.sign(step):
@@ -272,7 +274,7 @@ def reduce_uniform(spacing: Spacing, period: Spacing | None) -> Spacing:
 def shift_origin(spacing: Spacing) -> Spacing:
     """Concrete numpy coordinates measured from their first point: the same steps, and no loss of
     them when float64 coordinates far from zero are cast to float32."""
-    if np.ndim(spacing) == 1 and isinstance(spacing, np.ndarray):
+    if np.ndim(spacing) == 1 and isinstance(spacing, np.ndarray) and spacing.size:
         return spacing - spacing[0]
     return spacing
 

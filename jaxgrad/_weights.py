@@ -141,9 +141,9 @@ def stencil(order: int, offsets: Sequence[int]) -> np.ndarray:
     return np.array([float(w) for w in exact_weights(order, offs)], dtype=np.float64)
 
 
-def _nonzero(offsets: Sequence[int], weights: Sequence[Fraction], scale: Any) -> tuple[tuple[int, ...], tuple[Any, ...]]:
+def _nonzero(offsets: Sequence[int], weights: Sequence[Fraction]) -> tuple[tuple[int, ...], tuple[float, ...]]:
     kept = [(o, w) for o, w in zip(offsets, weights) if w != 0]
-    return tuple(o for o, _ in kept), tuple(float(w) * scale for _, w in kept)
+    return tuple(o for o, _ in kept), tuple(float(w) for _, w in kept)
 
 
 def uniform_stencil(
@@ -151,18 +151,22 @@ def uniform_stencil(
     dtype: Any,
 ) -> Stencil:
     """Stencil on a grid of step ``step``: interior ``offsets``; the ``left`` first points use the
-    window of the first ``left_width`` points, the ``right`` last ones the last ``right_width``."""
-    scale = jnp.asarray(step, dtype) ** -order
-    interior_offsets, weights = _nonzero(offsets, exact_weights(order, offsets), scale)
+    window of the first ``left_width`` points, the ``right`` last ones the last ``right_width``.
+    The weights are the exact unit-step ones (Python floats: constants in the compiled program),
+    and ``h**-order`` is applied once, as the stencil's scale."""
+    interior_offsets, weights = _nonzero(offsets, exact_weights(order, offsets))
 
     def edge(positions: range, width: int) -> tuple[Any, ...]:
         # Column j: node j's weight for every row; a row's position is relative to the window start.
         table = np.array([[float(w) for w in exact_weights(order, tuple(j - r for j in range(width)))] for r in positions])
-        return tuple(jnp.asarray(table[:, j], dtype) * scale for j in range(width))
+        if len(positions) == 1:
+            return tuple(float(v) for v in table[0])
+        return tuple(np.asarray(table[:, j], dtype) for j in range(width))
 
     lw = edge(range(left), left_width) if left else ()
     rw = edge(range(right_width - right, right_width), right_width) if right and right_width else ()
-    return Stencil(interior_offsets, weights, left, right, lw, rw)
+    scale = jnp.asarray(step, dtype) ** -order
+    return Stencil(interior_offsets, weights, left, right, lw, rw, scale=scale)
 
 
 def _short_weights(order: int, t: list[Array]) -> list[Array]:
@@ -226,6 +230,5 @@ def periodic_coordinate_stencil(order: int, x: Array, period: Any, half_width: i
 
 def periodic_uniform_stencil(order: int, step: Any, half_width: int, dtype: Any) -> Stencil:
     offsets = tuple(range(-half_width, half_width + 1))
-    scale = jnp.asarray(step, dtype) ** -order
-    offsets, weights = _nonzero(offsets, exact_weights(order, offsets), scale)
-    return Stencil(offsets, weights, periodic=True)
+    offsets, weights = _nonzero(offsets, exact_weights(order, offsets))
+    return Stencil(offsets, weights, periodic=True, scale=jnp.asarray(step, dtype) ** -order)
