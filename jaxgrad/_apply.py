@@ -58,7 +58,8 @@ def _weighted_sum(terms: list[tuple[Any, Array]], axis: int, shape: tuple[int, .
         w, x = pending.pop(0)
         partner = next((i for i, (v, _) in enumerate(pending) if _is_constant(w) and _is_constant(v) and v == -w), None)
         if partner is not None:
-            term = w * (x - pending.pop(partner)[1])
+            y = pending.pop(partner)[1]
+            term = w * (x - y) if w > 0 else -w * (y - x)  # a positive factor: no -0.0 from zeros
         else:
             term = _along(w, axis, x.ndim) * x
         total = term if total is None else total + term
