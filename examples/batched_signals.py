@@ -10,9 +10,7 @@ Run:  python examples/batched_signals.py [--fast] [--out docs/figures]
 
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -21,6 +19,7 @@ import numpy as np
 from matplotlib import cbook
 
 import jaxgrad
+from _common import cli, save_figure
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -74,16 +73,9 @@ def main(fast: bool = False, out: str = "docs/figures") -> dict:
     axes[1].set_ylabel("d/dt (offset per channel)")
     axes[1].set_xlabel("time (s)")
     axes[0].set_title("a batch of signals and their derivatives: jax.vmap(jaxgrad.derivative)")
-    fig.tight_layout()
-    Path(out).mkdir(parents=True, exist_ok=True)
-    fig.savefig(Path(out) / "batched_signals.png", dpi=90)
-    plt.close(fig)
+    save_figure(fig, out, "batched_signals.png")
     return result
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--fast", action="store_true")
-    p.add_argument("--out", default="docs/figures")
-    a = p.parse_args()
-    main(a.fast, a.out)
+    cli(main)

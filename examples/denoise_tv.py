@@ -9,8 +9,6 @@ Run:  python examples/denoise_tv.py [--fast] [--out docs/figures]
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -20,6 +18,7 @@ import optax
 from matplotlib import cbook
 
 import jaxgrad
+from _common import cli, save_figure
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -68,16 +67,9 @@ def main(fast: bool = False, out: str = "docs/figures") -> dict:
         ax.imshow(np.asarray(img), cmap="gray", vmin=0, vmax=1)
         ax.set_title(title)
         ax.axis("off")
-    fig.tight_layout()
-    Path(out).mkdir(parents=True, exist_ok=True)
-    fig.savefig(Path(out) / "denoise_tv.png", dpi=90)
-    plt.close(fig)
+    save_figure(fig, out, "denoise_tv.png")
     return result
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--fast", action="store_true")
-    p.add_argument("--out", default="docs/figures")
-    a = p.parse_args()
-    main(a.fast, a.out)
+    cli(main)

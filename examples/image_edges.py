@@ -10,8 +10,6 @@ Run:  python examples/image_edges.py [--fast] [--out docs/figures]
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 
 import jax.numpy as jnp
 import matplotlib
@@ -19,6 +17,7 @@ import numpy as np
 from matplotlib import cbook
 
 import jaxgrad
+from _common import cli, save_figure
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -61,16 +60,9 @@ def main(fast: bool = False, out: str = "docs/figures") -> dict:
     fig.colorbar(im, ax=axes[3], fraction=0.046)
     for ax in axes:
         ax.axis("off")
-    fig.tight_layout()
-    Path(out).mkdir(parents=True, exist_ok=True)
-    fig.savefig(Path(out) / "image_edges.png", dpi=80)
-    plt.close(fig)
+    save_figure(fig, out, "image_edges.png", dpi=80)
     return result
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--fast", action="store_true")
-    p.add_argument("--out", default="docs/figures")
-    a = p.parse_args()
-    main(a.fast, a.out)
+    cli(main)

@@ -16,8 +16,6 @@ Run:  python examples/noisy_derivative.py [--fast] [--out docs/figures]
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -27,6 +25,7 @@ import optax
 from matplotlib import cbook
 
 import jaxgrad
+from _common import cli, save_figure
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -94,16 +93,9 @@ def main(fast: bool = False, out: str = "docs/figures") -> dict:
     axes[1].set_title("GOOG adjusted close: slope ($/day)")
     axes[1].set_xlabel("trading day")
     axes[1].legend(fontsize=8)
-    fig.tight_layout()
-    Path(out).mkdir(parents=True, exist_ok=True)
-    fig.savefig(Path(out) / "noisy_derivative.png", dpi=90)
-    plt.close(fig)
+    save_figure(fig, out, "noisy_derivative.png")
     return result
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--fast", action="store_true")
-    p.add_argument("--out", default="docs/figures")
-    a = p.parse_args()
-    main(a.fast, a.out)
+    cli(main)

@@ -11,8 +11,6 @@ Run:  python examples/physics_informed.py [--fast] [--out docs/figures]
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -21,6 +19,7 @@ import numpy as np
 import optax
 
 import jaxgrad
+from _common import cli, save_figure
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -89,16 +88,9 @@ def main(fast: bool = False, out: str = "docs/figures") -> dict:
     axes[2].semilogy(np.asarray(history))
     axes[2].set_title(f"loss; kappa = {kappa:.3f} (true {KAPPA_TRUE})")
     axes[2].set_xlabel("L-BFGS step")
-    fig.tight_layout()
-    Path(out).mkdir(parents=True, exist_ok=True)
-    fig.savefig(Path(out) / "physics_informed.png", dpi=90)
-    plt.close(fig)
+    save_figure(fig, out, "physics_informed.png")
     return result
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--fast", action="store_true")
-    p.add_argument("--out", default="docs/figures")
-    a = p.parse_args()
-    main(a.fast, a.out)
+    cli(main)

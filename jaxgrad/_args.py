@@ -66,12 +66,7 @@ def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     items = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     axes = []
     for a in items:
-        if isinstance(a, (bool, np.bool_)):
-            raise TypeError(f"axis must be an int or a tuple of ints, got {a!r}")
-        try:
-            a = operator.index(a)
-        except TypeError:
-            raise TypeError(f"axis must be an int or a tuple of ints, got {a!r}") from None
+        a = _as_int(a, "axis must be an int or a tuple of ints")
         if not -ndim <= a < ndim:
             raise np.exceptions.AxisError(a, ndim)
         axes.append(a % ndim)
@@ -80,13 +75,18 @@ def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(axes)
 
 
-def normalize_int(value: Any, name: str, minimum: int) -> int:
+def _as_int(value: Any, what: str) -> int:
+    """An integer-like value (not bool) as an int; else TypeError "{what}, got {value!r}"."""
     if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
+        raise TypeError(f"{what}, got {value!r}")
     try:
-        value = operator.index(value)
+        return operator.index(value)
     except TypeError:
-        raise TypeError(f"{name} must be an int, got {value!r}") from None
+        raise TypeError(f"{what}, got {value!r}") from None
+
+
+def normalize_int(value: Any, name: str, minimum: int) -> int:
+    value = _as_int(value, f"{name} must be an int")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return value

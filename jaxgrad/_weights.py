@@ -14,7 +14,6 @@ compile times short for wide stencils.
 from __future__ import annotations
 
 import functools
-import operator
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
@@ -24,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgrad._apply import Stencil
+from jaxgrad._args import normalize_int
 
 Array = jax.Array
 
@@ -122,14 +122,7 @@ def stencil(order: int, offsets: Sequence[int]) -> np.ndarray:
       >>> jaxgrad.stencil(2, [0, 1, 2, 3])
       array([ 2., -5.,  4., -1.])
     """
-    if isinstance(order, (bool, np.bool_)):
-        raise TypeError(f"order must be an int, got {order!r}")
-    try:
-        order = operator.index(order)
-    except TypeError:
-        raise TypeError(f"order must be an int, got {order!r}") from None
-    if order < 0:
-        raise ValueError(f"order must be >= 0, got {order}")
+    order = normalize_int(order, "order", 0)
     arr = np.asarray(offsets)
     if arr.ndim != 1 or not (jnp.issubdtype(arr.dtype, jnp.integer) or arr.size == 0):
         raise TypeError(f"offsets must be a 1-D sequence of integers, got {offsets!r}")

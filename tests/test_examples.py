@@ -8,6 +8,7 @@ import jax
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+sys.path.insert(0, str(EXAMPLES))  # the examples share examples/_common.py
 
 
 def _load(name):
