@@ -118,14 +118,14 @@ def normalize_boundaries(boundary: Any, count: int) -> tuple[bool, ...]:
     return tuple(flags)
 
 
-def _check_scalar(value: Any, what: str, *, zero_ok: bool = False) -> Spacing:
+def _check_scalar(value: Any, what: str) -> Spacing:
     dtype = _dtype_of(value)
     if dtype == bool or not _is_real_number_dtype(dtype):
         raise TypeError(f"{what} must be a real number, got {value!r} of dtype {dtype}")
     if is_traced(value):
         return value
     v = float(np.asarray(value))
-    if not np.isfinite(v) or (v == 0 and not zero_ok):
+    if not np.isfinite(v) or v == 0:
         raise ValueError(f"{what} must be finite and nonzero, got {v}")
     return v
 
