@@ -137,7 +137,11 @@ def derivative_matrix(
 
     Args:
       n: the number of grid points.
-      spacing, order, accuracy, boundary, period: as in :func:`derivative`.
+      spacing: a scalar step or a 1-D coordinate array of length ``n``, as in :func:`derivative`.
+      order: the derivative's order, as in :func:`derivative`.
+      accuracy: the order of accuracy, as in :func:`derivative`.
+      boundary: ``"one-sided"`` or ``"periodic"``, as in :func:`derivative`.
+      period: the period of periodic coordinates, as in :func:`derivative`.
 
     Returns:
       A dense ``(n, n)`` array in JAX's default float dtype.

@@ -187,7 +187,12 @@ def hessian(
     stencils along each of the two axes. ``H`` is symmetric by construction.
 
     Args:
-      f, *varargs, axis, accuracy, boundary, period: as in :func:`laplacian`.
+      f: the samples of a scalar field.
+      *varargs: the spacing, as in :func:`jaxgrad.gradient`.
+      axis: ``None`` (every axis), an int or a tuple of ints.
+      accuracy: the order of accuracy, a positive even integer, held at every point.
+      boundary: ``"one-sided"`` or ``"periodic"``, or a tuple with one per spatial axis.
+      period: for periodic axes given by coordinates: a scalar or a tuple (entries may be ``None``).
 
     Returns:
       An array of shape ``(k, k, *f.shape)``, ``k`` the number of differentiated axes.
@@ -214,7 +219,9 @@ def jacobian(
       F: a sequence of ``m`` equally shaped arrays, or one array of shape ``(m, *shape)``; every
         axis of ``shape`` is a spatial axis.
       *varargs: the spacing, as in :func:`jaxgrad.gradient`, one entry per spatial axis.
-      accuracy, boundary, period: as in :func:`laplacian`.
+      accuracy: the order of accuracy, a positive even integer, held at every point.
+      boundary: ``"one-sided"`` or ``"periodic"``, or a tuple with one per spatial axis.
+      period: for periodic axes given by coordinates: a scalar or a tuple (entries may be ``None``).
 
     Returns:
       An array of shape ``(m, k, *shape)``.
@@ -241,7 +248,9 @@ def divergence(
       F: ``k`` component arrays of one ``k``-D shape (a sequence, or an array ``(k, *shape)``),
         in axis order.
       *varargs: the spacing, as in :func:`jaxgrad.gradient`, one entry per spatial axis.
-      accuracy, boundary, period: as in :func:`laplacian`.
+      accuracy: the order of accuracy, a positive even integer, held at every point.
+      boundary: ``"one-sided"`` or ``"periodic"``, or a tuple with one per spatial axis.
+      period: for periodic axes given by coordinates: a scalar or a tuple (entries may be ``None``).
 
     Returns:
       An array of the components' shape.
@@ -268,7 +277,10 @@ def curl(
 
     Args:
       F: 2 or 3 component arrays of one 2-D or 3-D shape (a sequence or an array ``(k, *shape)``).
-      *varargs, accuracy, boundary, period: as in :func:`divergence`.
+      *varargs: the spacing, as in :func:`jaxgrad.gradient`, one entry per spatial axis.
+      accuracy: the order of accuracy, a positive even integer, held at every point.
+      boundary: ``"one-sided"`` or ``"periodic"``, or a tuple with one per spatial axis.
+      period: for periodic axes given by coordinates: a scalar or a tuple (entries may be ``None``).
 
     Returns:
       An array (2-D) or a tuple of three arrays (3-D), of the components' shape.
