@@ -119,6 +119,10 @@ def normalize_boundaries(boundary: Any, count: int) -> tuple[bool, ...]:
 
 
 def _check_scalar(value: Any, what: str) -> Spacing:
+    if type(value) in (float, int):  # the common case, checked without numpy
+        if value == 0 or value != value or abs(value) == float("inf"):
+            raise ValueError(f"{what} must be finite and nonzero, got {float(value)}")
+        return float(value)
     dtype = _dtype_of(value)
     if dtype == bool or not _is_real_number_dtype(dtype):
         raise TypeError(f"{what} must be a real number, got {value!r} of dtype {dtype}")
@@ -221,7 +225,7 @@ def normalize_spacing(varargs: Sequence[Any], shape: tuple[int, ...], axes: tupl
 def spacing_entry(value: Any, n: int, axis: int, *, monotone: bool = False) -> Spacing:
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"spacing for axis {axis} must be a number or a 1-D coordinate array, got {value!r}")
-    if np.ndim(value) == 0:
+    if type(value) in (float, int) or np.ndim(value) == 0:
         return _check_scalar(value, f"spacing for axis {axis}")
     return _coordinates(value, n, axis, monotone)
 

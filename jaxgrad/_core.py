@@ -128,10 +128,15 @@ def forward_difference(g: Array, spacing: Any, axis: int, *, order: int) -> Arra
 
 def _explicit_sharding(x: Any) -> Any:
     """The NamedSharding of ``x`` if it is sharded over explicit mesh axes, else None."""
-    try:
-        sharding = getattr(jax.typeof(x), "sharding", None)
-    except TypeError:
+    if isinstance(x, np.ndarray):
         return None
+    if isinstance(x, jax.Array) and not isinstance(x, jax.core.Tracer):
+        sharding = x.sharding  # cheap: no abstract value built on the dispatch path
+    else:
+        try:
+            sharding = getattr(jax.typeof(x), "sharding", None)
+        except TypeError:
+            return None
     mesh = getattr(sharding, "mesh", None)
     if mesh is None or not any(t == jax.sharding.AxisType.Explicit for t in mesh.axis_types):
         return None
