@@ -86,7 +86,7 @@ def derivative_case(quick: bool):
     impls = {"jaxgrad.gradient(edge_order=2), 3 axes": lambda: jaxgrad.gradient(fj, edge_order=2)}
     for acc in (2, 4, 8):
         impls[f"jaxgrad.derivative(accuracy={acc}), 3 axes"] = (
-            lambda acc: lambda: tuple(jaxgrad.derivative(fj, axis=a, accuracy=acc) for a in range(3))
+            lambda accuracy: lambda: tuple(jaxgrad.derivative(fj, axis=a, accuracy=accuracy) for a in range(3))
         )(acc)
     impls["roofline (jit, same bytes)"] = (lambda k: lambda: k(fj))(roofline_kernel(3))
     return f"3-D {s3}^3, derivative accuracy 2/4/8", impls, "jaxgrad.gradient(edge_order=2), 3 axes"

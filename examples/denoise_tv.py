@@ -9,7 +9,6 @@ Run:  python examples/denoise_tv.py [--fast] [--out docs/figures]
 
 from __future__ import annotations
 
-
 import jax
 import jax.numpy as jnp
 import matplotlib

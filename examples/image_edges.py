@@ -10,7 +10,6 @@ Run:  python examples/image_edges.py [--fast] [--out docs/figures]
 
 from __future__ import annotations
 
-
 import jax.numpy as jnp
 import matplotlib
 import numpy as np

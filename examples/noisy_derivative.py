@@ -16,11 +16,9 @@ Run:  python examples/noisy_derivative.py [--fast] [--out docs/figures]
 
 from __future__ import annotations
 
-
 import jax
 import jax.numpy as jnp
 import matplotlib
-import numpy as np
 import optax
 from matplotlib import cbook
 

@@ -11,7 +11,6 @@ Run:  python examples/physics_informed.py [--fast] [--out docs/figures]
 
 from __future__ import annotations
 
-
 import jax
 import jax.numpy as jnp
 import matplotlib

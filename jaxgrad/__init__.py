@@ -13,8 +13,8 @@ The public API is a flat re-export of the private modules:
 from jaxgrad._checks import runtime_checks
 from jaxgrad._derivative import derivative, derivative_matrix
 from jaxgrad._gradient import gradient
-from jaxgrad._penalties import smoothness, total_variation
 from jaxgrad._operators import curl, divergence, hessian, jacobian, laplacian
+from jaxgrad._penalties import smoothness, total_variation
 from jaxgrad._weights import stencil
 
 __all__ = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 import weakref
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -19,7 +19,7 @@ import numpy as np
 
 Array = jax.Array
 # A spacing entry after normalization: a Python float, a 0-d array (step) or a 1-D coordinate array.
-Spacing = Union[float, np.ndarray, Array]
+Spacing = float | np.ndarray | Array
 
 BOUNDARIES = ("one-sided", "periodic")
 
@@ -50,7 +50,7 @@ def as_field(f: Any, name: str = "f") -> Array | np.ndarray:
         except ValueError as e:  # ragged nested lists
             raise ValueError(f"{name} must be a rectangular array of numbers: {e}") from None
     dtype = _dtype_of(f)
-    if dtype == bool or jnp.issubdtype(dtype, jnp.integer):
+    if dtype == np.dtype(bool) or jnp.issubdtype(dtype, jnp.integer):
         if isinstance(f, np.ndarray):
             return f.astype(np.float64)
         return f.astype(jnp.result_type(float))
@@ -124,7 +124,7 @@ def _check_scalar(value: Any, what: str) -> Spacing:
             raise ValueError(f"{what} must be finite and nonzero, got {float(value)}")
         return float(value)
     dtype = _dtype_of(value)
-    if dtype == bool or not _is_real_number_dtype(dtype):
+    if dtype == np.dtype(bool) or not _is_real_number_dtype(dtype):
         raise TypeError(f"{what} must be a real number, got {value!r} of dtype {dtype}")
     if is_traced(value):
         return value
@@ -138,7 +138,7 @@ def _coordinates(x: Any, n: int, axis: int, monotone: bool) -> Spacing:
     """A coordinate array checked for shape (and, when concrete, for finite, distinct values)."""
     x_arr = x if isinstance(x, (jax.Array, np.ndarray)) else np.asarray(x)
     dtype = _dtype_of(x_arr)
-    if dtype == bool or not _is_real_number_dtype(dtype):
+    if dtype == np.dtype(bool) or not _is_real_number_dtype(dtype):
         raise TypeError(f"coordinate array for axis {axis} must hold real numbers, got dtype {dtype}")
     if x_arr.ndim != 1:
         raise ValueError(

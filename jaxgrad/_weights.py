@@ -96,7 +96,7 @@ def fornberg_loop(order: int, nodes: Array) -> Array:
     return c[:, order]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def exact_weights(order: int, offsets: tuple[int, ...]) -> tuple[Fraction, ...]:
     return tuple(fornberg(order, [Fraction(o) for o in offsets]))
 

@@ -10,9 +10,8 @@ from jax.experimental import checkify
 from jax.test_util import check_grads
 
 import jaxgrad
-from jaxgrad._gradient import _gradient
-
 from conftest import uneven_coordinates
+from jaxgrad._gradient import _gradient
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -247,7 +246,7 @@ def test_check_grads_wrt_values_coordinates_and_scalar_spacing(x64):
     f = jnp.asarray(rng.standard_normal((4, 3)))
     x = jnp.asarray(uneven_coordinates(rng, 4))
     for edge_order, order in ((1, 1), (2, 2)):
-        fn = lambda f, x, h: jaxgrad.gradient(f, x, h, edge_order=edge_order)
+        fn = lambda f, x, h, e=edge_order: jaxgrad.gradient(f, x, h, edge_order=e)
         check_grads(fn, (f, x, 0.7), order=order, modes=("fwd", "rev"))
 
 
