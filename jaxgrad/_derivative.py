@@ -26,15 +26,17 @@ Array = jax.Array
 
 
 def prepare_axis(
-    f_shape: tuple[int, ...], spacing: Any, axis: int, order: int, accuracy: int, periodic: bool, period: Any, what: str
+    f_shape: tuple[int, ...], spacing: Any, axis: int, orders: tuple[int, ...], accuracy: int, periodic: bool,
+    period: Any, what: str,
 ) -> tuple[Any, Any]:
-    """Checks one axis of a ``derivative``-style call; returns its spacing and period, normalized."""
+    """Checks one axis of a ``derivative``-style call that takes the given derivative orders along
+    it; returns its spacing and period, normalized."""
     spacing = spacing_entry(spacing, f_shape[axis], axis, monotone=True)
     period = normalize_period(period, spacing, periodic, axis)
     spacing = shift_origin(reduce_uniform(spacing, period))
     if jnp.ndim(spacing) == 0:
         period = None
-    needed = min_points(order, accuracy, jnp.ndim(spacing) == 0, periodic)
+    needed, order = max((min_points(o, accuracy, jnp.ndim(spacing) == 0, periodic), o) for o in orders)
     if f_shape[axis] < needed:
         kind = "periodic" if periodic else "one-sided"
         grid = "uniform" if jnp.ndim(spacing) == 0 else "coordinate"
@@ -114,7 +116,7 @@ def derivative(
     order = normalize_int(order, "order", 1)
     accuracy = normalize_accuracy(accuracy)
     (periodic,) = normalize_boundaries(boundary, 1)
-    spacing, period = prepare_axis(f.shape, spacing, axis, order, accuracy, periodic, period, "a derivative")
+    spacing, period = prepare_axis(f.shape, spacing, axis, (order,), accuracy, periodic, period, "a derivative")
     return keep_sharding(
         _derivative, f, spacing, period, axis=axis, order=order, accuracy=accuracy, periodic=periodic, check=checks_enabled()
     )

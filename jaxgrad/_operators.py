@@ -57,8 +57,7 @@ def prepare_grid(
         periods = tuple(period if u else None for u in uses)
     spacings, norm_periods = [], []
     for a, s, p, L in zip(axes, raw, periodic, periods):
-        for order in orders:
-            s_n, L_n = prepare_axis(shape, s, a, order, accuracy, p, L, what)
+        s_n, L_n = prepare_axis(shape, s, a, orders, accuracy, p, L, what)
         spacings.append(s_n)
         norm_periods.append(L_n)
     return Grid(axes, periodic, checks_enabled(), tuple(spacings), tuple(norm_periods)), accuracy
