@@ -131,6 +131,7 @@ def _scalar_call(core, f, varargs, axis, orders, accuracy, boundary, period, wha
 
 
 def _field_call(core, F, varargs, accuracy, boundary, period, what, square=True, dims=None):
+    as_array = not isinstance(F, (list, tuple))
     F = stack_components(F)
     m, shape = F.shape[0], F.shape[1:]
     k = len(shape)
@@ -141,6 +142,11 @@ def _field_call(core, F, varargs, accuracy, boundary, period, what, square=True,
         )
     if dims is not None and k not in dims:
         raise ValueError(f"{what} is defined for fields on {' or '.join(map(str, dims))}-D grids, got a {k}-D field")
+    if as_array and len(varargs) > 1 and len(varargs) != k:
+        raise TypeError(
+            f"{what} got {len(varargs)} spacing arguments for a field read as {m} components on a {k}-D grid "
+            f"of shape {shape}: the leading axis of an array field holds the components"
+        )
     grid, accuracy = prepare_grid(shape, varargs, tuple(range(k)), (1,), accuracy, boundary, period, what)
     static, traced = _split(grid)
     return keep_sharding(core, F, traced, spatial_ndim=k, static=static, accuracy=accuracy)
