@@ -8,11 +8,13 @@ The public API is a flat re-export of the private modules:
 * ``_penalties``: :func:`total_variation`, :func:`smoothness`, penalties for loss functions.
 * ``_weights``: :func:`stencil`, exact finite-difference weights.
 * ``_checks``: :func:`runtime_checks`, opt-in checks of traced coordinates with checkify.
+* ``_halo``: :func:`halo_exchange`, how arrays sharded along a differentiated axis are handled.
 """
 
 from jaxgrad._checks import runtime_checks
 from jaxgrad._derivative import derivative, derivative_matrix
 from jaxgrad._gradient import gradient
+from jaxgrad._halo import halo_exchange
 from jaxgrad._operators import curl, divergence, hessian, jacobian, laplacian
 from jaxgrad._penalties import smoothness, total_variation
 from jaxgrad._weights import stencil
@@ -23,6 +25,7 @@ __all__ = [
     "derivative_matrix",
     "divergence",
     "gradient",
+    "halo_exchange",
     "hessian",
     "jacobian",
     "laplacian",

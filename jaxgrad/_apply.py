@@ -47,7 +47,7 @@ def _is_constant(w: Any) -> bool:
     return isinstance(w, (int, float))
 
 
-def _weighted_sum(terms: list[tuple[Any, Array]], axis: int, shape: tuple[int, ...], dtype: Any, scale: Any) -> Array:
+def weighted_sum(terms: list[tuple[Any, Array]], axis: int, shape: tuple[int, ...], dtype: Any, scale: Any) -> Array:
     if not terms:
         return jnp.zeros(shape, dtype)
     # Pair constant weights of opposite sign, w * (a - b): central stencils then cost one
@@ -82,22 +82,26 @@ def apply_stencil(f: Array, axis: int, stencil: Stencil) -> Array:
     n = f.shape[axis]
     if stencil.periodic:
         terms = [(w, _shifted(f, k, axis)) for k, w in zip(stencil.offsets, stencil.weights)]
-        return _weighted_sum(terms, axis, f.shape, f.dtype, stencil.scale)
+        return weighted_sum(terms, axis, f.shape, f.dtype, stencil.scale)
 
     def block(count: int, terms: list[tuple[Any, Array]]) -> Array:
         shape = f.shape[:axis] + (count,) + f.shape[axis + 1 :]
-        return _weighted_sum(terms, axis, shape, f.dtype, stencil.scale)
+        return weighted_sum(terms, axis, shape, f.dtype, stencil.scale)
 
     lo, hi = stencil.left, n - stencil.right
-    pieces = []  # (block, its first index along the axis)
+    blocks = []
     if lo > 0:
-        pieces.append((block(lo, [(w, lax.slice_in_dim(f, j, j + 1, axis=axis)) for j, w in enumerate(stencil.left_weights)]), 0))
+        blocks.append(block(lo, edge_terms(f, axis, stencil, "left")))
     if hi > lo:
         terms = [(w, lax.slice_in_dim(f, lo + k, hi + k, axis=axis)) for k, w in zip(stencil.offsets, stencil.weights)]
-        pieces.append((block(hi - lo, terms), lo))
+        blocks.append(block(hi - lo, terms))
     if stencil.right > 0:
-        start = n - len(stencil.right_weights)
-        terms = [(w, lax.slice_in_dim(f, start + j, start + j + 1, axis=axis)) for j, w in enumerate(stencil.right_weights)]
-        pieces.append((block(stencil.right, terms), hi))
-    blocks = [piece for piece, _ in pieces]
+        blocks.append(block(stencil.right, edge_terms(f, axis, stencil, "right")))
     return blocks[0] if len(blocks) == 1 else lax.concatenate(blocks, axis)
+
+
+def edge_terms(f: Array, axis: int, stencil: Stencil, side: str) -> list[tuple[Any, Array]]:
+    """The weighted rows of the one-sided window at the ``"left"`` or ``"right"`` edge of ``f``."""
+    weights = stencil.left_weights if side == "left" else stencil.right_weights
+    start = 0 if side == "left" else f.shape[axis] - len(weights)
+    return [(w, lax.slice_in_dim(f, start + j, start + j + 1, axis=axis)) for j, w in enumerate(weights)]

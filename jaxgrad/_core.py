@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.experimental import checkify
 
-from jaxgrad._apply import apply_stencil
+from jaxgrad._halo import apply_along, layout_of, spatial_spec
 from jaxgrad._weights import (
     coordinate_stencil,
     periodic_coordinate_stencil,
@@ -98,7 +98,7 @@ def differentiate_axis(
             stencil = periodic_coordinate_stencil(order, x, period, p, dtype)
         else:
             stencil = coordinate_stencil(order, x, tuple(range(-p, p + 1)), p, edge_width, p, edge_width, dtype)
-    return apply_stencil(g, axis, stencil)
+    return apply_along(g, axis, stencil)
 
 
 def derivative_along(
@@ -123,7 +123,7 @@ def forward_difference(g: Array, spacing: Any, axis: int, *, order: int) -> Arra
     else:
         x = jnp.asarray(spacing)
         stencil = coordinate_stencil(order, x.astype(_coordinate_dtype(x, dtype)), offsets, 0, 0, order, 0, dtype)
-    return apply_stencil(g, axis, stencil)
+    return apply_along(g, axis, stencil)
 
 
 def _explicit_sharding(x: Any) -> Any:
@@ -146,6 +146,9 @@ def _explicit_sharding(x: Any) -> Any:
 def keep_sharding(core: Any, f: Any, *args: Any, spatial_ndim: int | None = None, **static: Any) -> Any:
     """Calls ``core(f, *args, **static)`` so that its outputs keep ``f``'s sharding.
 
+    ``core`` is a :func:`jaxgrad._halo.sharded_jit` kernel: it gets the layout for the halo
+    exchange along sharded axes as its static ``halo`` argument.
+
     Over automatic mesh axes (and on one device) XLA's partitioner does this by itself. Arrays
     sharded over explicit axes get no automatic partitioning of slices, so the core runs under
     ``jax.sharding.auto_axes`` and its outputs are laid out like ``f``: the trailing
@@ -154,11 +157,10 @@ def keep_sharding(core: Any, f: Any, *args: Any, spatial_ndim: int | None = None
     other dimensions are replicated.
     """
     sharding = _explicit_sharding(f)
+    static["halo"] = layout_of(f, sharding, spatial_ndim)
     if sharding is None:
         return core(f, *args, **static)
-    ndim = jnp.ndim(f)
-    spatial = tuple(sharding.spec) + (None,) * (ndim - len(sharding.spec))
-    spatial = spatial[ndim - (ndim if spatial_ndim is None else spatial_ndim) :]
+    spatial = spatial_spec(sharding, jnp.ndim(f), spatial_ndim)
     fn = lambda f, *args: core(f, *args, **static)
 
     def layout(out: Any) -> Any:
@@ -168,7 +170,8 @@ def keep_sharding(core: Any, f: Any, *args: Any, spatial_ndim: int | None = None
 
     # Output shapes from an unsharded stand-in (tracing the sharded input outside auto_axes fails).
     plain = lambda a: jax.ShapeDtypeStruct(jnp.shape(a), jnp.result_type(a)) if hasattr(a, "shape") else a
-    out_sharding = jax.tree.map(layout, jax.eval_shape(fn, *jax.tree.map(plain, (f, *args))))
+    shapes = jax.eval_shape(lambda f, *args: core(f, *args, **{**static, "halo": None}), *jax.tree.map(plain, (f, *args)))
+    out_sharding = jax.tree.map(layout, shapes)
     return jax.sharding.auto_axes(fn, out_sharding=out_sharding)(f, *args)
 
 

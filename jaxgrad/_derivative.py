@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import jax
@@ -21,6 +20,7 @@ from jaxgrad._args import (
 )
 from jaxgrad._checks import checks_enabled
 from jaxgrad._core import derivative_along, keep_sharding, min_points, to_output, to_working
+from jaxgrad._halo import sharded_jit
 
 Array = jax.Array
 
@@ -47,7 +47,7 @@ def prepare_axis(
     return spacing, period
 
 
-@functools.partial(jax.jit, static_argnames=("axis", "order", "accuracy", "periodic", "check"))
+@sharded_jit("axis", "order", "accuracy", "periodic", "check")
 def _derivative(
     f: Array, spacing: Any, period: Any, axis: int, order: int, accuracy: int, periodic: bool, check: bool = False
 ) -> Array:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import jax
@@ -10,11 +9,12 @@ import jax
 from jaxgrad._args import as_field, normalize_axes, normalize_int, normalize_spacing, reduce_uniform, shift_origin
 from jaxgrad._checks import checks_enabled
 from jaxgrad._core import differentiate_axis, keep_sharding, to_output, to_working
+from jaxgrad._halo import sharded_jit
 
 Array = jax.Array
 
 
-@functools.partial(jax.jit, static_argnames=("axes", "edge_order", "check"))
+@sharded_jit("axes", "edge_order", "check")
 def _gradient(
     f: Array, spacings: tuple[Any, ...], axes: tuple[int, ...], edge_order: int, check: bool = False
 ) -> tuple[Array, ...]:

@@ -8,7 +8,6 @@ regularizer must penalize.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import jax
@@ -16,6 +15,7 @@ import jax.numpy as jnp
 
 from jaxgrad._args import as_field, normalize_axes, normalize_int, normalize_spacing, reduce_uniform, shift_origin
 from jaxgrad._core import forward_difference, keep_sharding, real_dtype, to_working
+from jaxgrad._halo import sharded_jit
 
 Array = jax.Array
 
@@ -51,7 +51,7 @@ def _squares(f: Array, spacings: tuple, axes: tuple[int, ...], order: int) -> li
     return [jnp.square(jnp.abs(forward_difference(g, s, a, order=order))) for s, a in zip(spacings, axes)]
 
 
-@functools.partial(jax.jit, static_argnames=("axes", "isotropic", "reduction"))
+@sharded_jit("axes", "isotropic", "reduction")
 def _total_variation(f, spacings, eps, axes, isotropic, reduction):
     squares = _squares(f, spacings, axes, 1)
     eps2 = jnp.square(jnp.asarray(eps, squares[0].dtype))
@@ -59,7 +59,7 @@ def _total_variation(f, spacings, eps, axes, isotropic, reduction):
     return _reduce(field, reduction).astype(real_dtype(f.dtype))
 
 
-@functools.partial(jax.jit, static_argnames=("axes", "order", "reduction"))
+@sharded_jit("axes", "order", "reduction")
 def _smoothness(f, spacings, axes, order, reduction):
     return _reduce(sum(_squares(f, spacings, axes, order)), reduction).astype(real_dtype(f.dtype))
 

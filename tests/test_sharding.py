@@ -13,3 +13,23 @@ def test_sharded_arrays_match_one_device_and_keep_their_sharding():
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "all sharded checks passed" in run.stdout
+
+
+def test_halo_exchange_switch_on_one_device():
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    import pytest
+
+    import jaxgrad
+
+    f = jnp.arange(12.0) ** 2
+    want = np.gradient(np.asarray(f))
+    mesh = jax.make_mesh((1,), ("i",))
+    for mode in (True, False, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("i"))):
+        with jaxgrad.halo_exchange(mode):
+            np.testing.assert_allclose(jaxgrad.gradient(f), want)
+    for bad in ("yes", 1, None, jax.sharding.PartitionSpec("i")):
+        with pytest.raises(TypeError, match="halo_exchange takes"):
+            with jaxgrad.halo_exchange(bad):
+                pass

@@ -1,0 +1,212 @@
+"""Stencils on arrays sharded along the differentiated axis: exchange halos, nothing more.
+
+Left to itself, XLA's partitioner turns the slices and concatenations of a stencil along a sharded
+axis into general collectives. Here each device keeps its block, receives the few boundary slices
+its stencil reaches into from its two neighbours (``ppermute`` inside ``shard_map``), and applies
+the stencil locally; the first and last shards also compute the one-sided edge rows, and periodic
+axes pass halos around the ring.
+
+The layout reaches :func:`apply_along` as a static argument of the jitted kernels
+(:func:`sharded_jit`), so a kernel traced for one layout is never reused for another.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import inspect
+import math
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from jaxgrad._apply import Stencil, apply_stencil, edge_terms, weighted_sum
+
+Array = jax.Array
+
+
+class Layout(NamedTuple):
+    """How the arrays a kernel differentiates are laid out: ``spec`` gives the mesh axes of their
+    trailing ``len(spec)`` (spatial) dimensions."""
+
+    mesh: Any
+    spec: tuple[Any, ...]
+
+    def names(self, axis: int, ndim: int) -> tuple[str, ...]:
+        """The mesh axes that array dimension ``axis`` of an ``ndim``-array is split over."""
+        k = axis - ndim + len(self.spec)
+        entry = self.spec[k] if 0 <= k < len(self.spec) else None
+        return () if entry is None else (entry,) if isinstance(entry, str) else tuple(entry)
+
+    def partition(self, ndim: int) -> P:
+        return P(*((None,) * (ndim - len(self.spec)) + self.spec))
+
+
+# --- the user's choice -------------------------------------------------------------------------
+
+_MODE = contextvars.ContextVar("jaxgrad_halo_exchange", default=True)
+
+
+@contextlib.contextmanager
+def halo_exchange(mode: bool | NamedSharding = True) -> Iterator[None]:
+    """Chooses how jaxgrad differentiates arrays sharded along the differentiated axis.
+
+    By default (``True``), an array whose sharding jaxgrad can see (a concrete ``jax.Array`` with a
+    ``NamedSharding``, or an array typed with explicit mesh axes inside ``jit``) is differentiated
+    with a halo exchange: each device receives only the boundary slices its stencil needs from its
+    neighbours (``shard_map`` and ``ppermute``). Inside a ``jit`` over automatic mesh axes the
+    sharding of a traced array is not visible; pass it here as a ``NamedSharding`` (the sharding
+    of the arrays given to jaxgrad) to use the same path. ``False`` leaves everything to XLA's
+    automatic partitioner.
+
+    The choice is read when a jaxgrad function is traced: enter the block outside the ``jit`` that
+    calls it, or retrace. Axes whose length is not a multiple of their shard count, or whose
+    shards are shorter than a stencil's reach, fall back to the partitioner.
+
+    Args:
+      mode: ``True`` (automatic, the default), ``False`` (off), or the ``NamedSharding`` of the
+        fields passed to jaxgrad inside the block.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp, jaxgrad
+      >>> f = jnp.arange(16.0) ** 2
+      >>> with jaxgrad.halo_exchange(False):      # one device here: nothing changes
+      ...     jaxgrad.gradient(f)[:3]
+      Array([1., 2., 4.], dtype=float32)
+    """
+    if not isinstance(mode, (bool, NamedSharding)):
+        raise TypeError(f"halo_exchange takes True, False or a jax.sharding.NamedSharding, got {mode!r}")
+    token = _MODE.set(mode)
+    try:
+        yield
+    finally:
+        _MODE.reset(token)
+
+
+def layout_of(f: Any, sharding: Any, spatial_ndim: int | None) -> Layout | None:
+    """The layout for the halo path, from ``f``'s visible sharding (or the user's hint), or None
+    when no differentiated-capable dimension is split over more than one device."""
+    mode = _MODE.get()
+    if mode is False:
+        return None
+    if sharding is None and isinstance(f, jax.Array) and not isinstance(f, jax.core.Tracer):
+        sharding = f.sharding
+    if sharding is None and isinstance(mode, NamedSharding):
+        sharding = mode
+    if not isinstance(sharding, NamedSharding) or sharding.mesh.size == 1:
+        return None
+    spec = spatial_spec(sharding, jnp.ndim(f), spatial_ndim)
+    split = lambda entry: entry is not None and math.prod(sharding.mesh.shape[n] for n in ((entry,) if isinstance(entry, str) else entry)) > 1
+    return Layout(sharding.mesh, spec) if any(map(split, spec)) else None
+
+
+def spatial_spec(sharding: NamedSharding, ndim: int, spatial_ndim: int | None) -> tuple[Any, ...]:
+    """The partition spec entries of the trailing ``spatial_ndim`` (default: all) dimensions."""
+    spec = (tuple(sharding.spec) + (None,) * ndim)[:ndim]
+    return spec[ndim - (ndim if spatial_ndim is None else spatial_ndim) :]
+
+
+# --- tracing ---------------------------------------------------------------------------------------
+
+_TRACING = contextvars.ContextVar("jaxgrad_layout", default=None)
+
+
+def sharded_jit(*static_argnames: str) -> Callable[[Callable], Callable]:
+    """``jax.jit`` with one more static argument, ``halo`` (a :class:`Layout` or None), made
+    visible to :func:`apply_along` while the kernel is traced."""
+
+    def wrap(fn: Callable) -> Callable:
+        def kernel(*args: Any, halo: Layout | None = None, **kwargs: Any) -> Any:
+            token = _TRACING.set(halo)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _TRACING.reset(token)
+
+        # fn's signature plus ``halo``, so that jit can resolve the static argument names.
+        signature = inspect.signature(fn)
+        halo = inspect.Parameter("halo", inspect.Parameter.KEYWORD_ONLY, default=None)
+        kernel.__signature__ = signature.replace(parameters=[*signature.parameters.values(), halo])
+        kernel.__name__, kernel.__qualname__, kernel.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+        return jax.jit(kernel, static_argnames=(*static_argnames, "halo"))
+
+    return wrap
+
+
+def apply_along(f: Array, axis: int, stencil: Stencil) -> Array:
+    """:func:`apply_stencil`, through a halo exchange when ``axis`` is split over devices."""
+    layout = _TRACING.get()
+    names = layout.names(axis, f.ndim) if layout is not None else ()
+    if names:
+        out = _exchanged(f, axis, stencil, layout, names)
+        if out is not None:
+            return out
+    return apply_stencil(f, axis, stencil)
+
+
+def _mesh(layout: Layout) -> Any:
+    # Inside auto_axes (explicit meshes) shard_map must use the context's abstract mesh.
+    context = jax.sharding.get_abstract_mesh()
+    if not context.empty and context.axis_names == layout.mesh.axis_names and context.axis_sizes == layout.mesh.axis_sizes:
+        return context
+    return layout.mesh
+
+
+def _exchanged(f: Array, axis: int, stencil: Stencil, layout: Layout, names: tuple[str, ...]) -> Array | None:
+    """The stencil applied shard by shard with halos from the neighbours, or None where the
+    shards are uneven or too short for it."""
+    shards = math.prod(layout.mesh.shape[n] for n in names)
+    n = f.shape[axis]
+    m = n // shards
+    below, above = max(0, -min(stencil.offsets)), max(0, max(stencil.offsets))
+    edges = () if stencil.periodic else (stencil.left, stencil.right, len(stencil.left_weights), len(stencil.right_weights))
+    if n % shards or m < max((below, above, *edges)):
+        return None
+    if stencil.periodic:
+        ring = [(i, (i + 1) % shards) for i in range(shards)]
+    else:
+        ring = [(i, i + 1) for i in range(shards - 1)]
+    back = [(j, i) for i, j in ring]
+
+    # Array weights travel as replicated arguments: each device computes the (1-D, cheap) weights
+    # of the whole axis from the coordinates and slices out its own, so they cost no transfer.
+    # Interior weights are padded to the axis length (edge rows get zeros, replaced below).
+    pad = (0, 0) if stencil.periodic else (stencil.left, stencil.right)
+    interior = [w if np.ndim(w) == 0 else jnp.pad(w, pad) for w in stencil.weights]
+    leaves, tree = jax.tree.flatten((interior, stencil.left_weights, stencil.right_weights, stencil.scale))
+    is_array = [not isinstance(v, (int, float)) for v in leaves]
+    arrays = [v for v, a in zip(leaves, is_array) if a]
+
+    def local(b: Array, *values: Array) -> Array:
+        it = iter(values)
+        w_in, w_left, w_right, scale = jax.tree.unflatten(tree, [next(it) if a else v for v, a in zip(leaves, is_array)])
+        shard = lax.axis_index(names)
+        w_in = [w if np.ndim(w) == 0 else lax.dynamic_slice_in_dim(w, shard * m, m) for w in w_in]
+        parts = [b]
+        if below:
+            parts.insert(0, lax.ppermute(lax.slice_in_dim(b, m - below, m, axis=axis), names, ring))
+        if above:
+            parts.append(lax.ppermute(lax.slice_in_dim(b, 0, above, axis=axis), names, back))
+        e = lax.concatenate(parts, axis) if len(parts) > 1 else b
+        terms = [(w, lax.slice_in_dim(e, below + k, below + k + m, axis=axis)) for k, w in zip(stencil.offsets, w_in)]
+        out = weighted_sum(terms, axis, b.shape, b.dtype, scale)
+        if stencil.periodic:
+            return out
+        local_stencil = stencil._replace(left_weights=w_left, right_weights=w_right)
+        for side, count, at, owner in (("left", stencil.left, 0, 0), ("right", stencil.right, m - stencil.right, shards - 1)):
+            if count:
+                shape = b.shape[:axis] + (count,) + b.shape[axis + 1 :]
+                edge = weighted_sum(edge_terms(b, axis, local_stencil, side), axis, shape, b.dtype, scale)
+                rows = lax.slice_in_dim(out, at, at + count, axis=axis)
+                out = lax.dynamic_update_slice_in_dim(out, jnp.where(shard == owner, edge, rows), at, axis)
+        return out
+
+    spec = layout.partition(f.ndim)
+    mapped = jax.shard_map(local, mesh=_mesh(layout), in_specs=(spec, *[P()] * len(arrays)), out_specs=spec)
+    return mapped(f, *arrays)
