@@ -165,8 +165,11 @@ def _exchanged(f: Array, axis: int, stencil: Stencil, layout: Layout, names: tup
     n = f.shape[axis]
     m = n // shards
     below, above = max(0, -min(stencil.offsets)), max(0, max(stencil.offsets))
-    edges = () if stencil.periodic else (stencil.left, stencil.right, len(stencil.left_weights), len(stencil.right_weights))
-    if n % shards or m < max((below, above, *edges)):
+    # Rows [0, top) and [m - bottom, m) of a shard read halos or are edge rows; the rest read
+    # the shard's own block only.
+    top, bottom = max(below, 0 if stencil.periodic else stencil.left), max(above, 0 if stencil.periodic else stencil.right)
+    windows = () if stencil.periodic else (len(stencil.left_weights), len(stencil.right_weights))
+    if n % shards or m < max((top + above, bottom + below, top + bottom, *windows)):
         return None
     if stencil.periodic:
         ring = [(i, (i + 1) % shards) for i in range(shards)]
@@ -188,24 +191,44 @@ def _exchanged(f: Array, axis: int, stencil: Stencil, layout: Layout, names: tup
         w_in, w_left, w_right, scale = jax.tree.unflatten(tree, [next(it) if a else v for v, a in zip(leaves, is_array)])
         shard = lax.axis_index(names)
         w_in = [w if np.ndim(w) == 0 else lax.dynamic_slice_in_dim(w, shard * m, m) for w in w_in]
-        parts = [b]
-        if below:
-            parts.insert(0, lax.ppermute(lax.slice_in_dim(b, m - below, m, axis=axis), names, ring))
-        if above:
-            parts.append(lax.ppermute(lax.slice_in_dim(b, 0, above, axis=axis), names, back))
-        e = lax.concatenate(parts, axis) if len(parts) > 1 else b
-        terms = [(w, lax.slice_in_dim(e, below + k, below + k + m, axis=axis)) for k, w in zip(stencil.offsets, w_in)]
-        out = weighted_sum(terms, axis, b.shape, b.dtype, scale)
-        if stencil.periodic:
-            return out
+        # Only the rows next to the shard's ends are computed from (small) arrays joined with
+        # the halos; the bulk reads the block itself, so no full-size copy is made.
+        halo_lo = [lax.ppermute(lax.slice_in_dim(b, m - below, m, axis=axis), names, ring)] if below else []
+        halo_hi = [lax.ppermute(lax.slice_in_dim(b, 0, above, axis=axis), names, back)] if above else []
+        head = lax.concatenate([*halo_lo, lax.slice_in_dim(b, 0, top + above, axis=axis)], axis)
+        tail = lax.concatenate([lax.slice_in_dim(b, m - bottom - below, m, axis=axis), *halo_hi], axis)
+
+        def rows(source: Array, origin: int, start: int, count: int) -> Array:
+            """The interior formula for rows start..start+count of the shard, reading ``source``,
+            whose row 0 is the shard's row ``origin``."""
+            shape = b.shape[:axis] + (count,) + b.shape[axis + 1 :]
+            at = start - origin
+            terms = [
+                (w if np.ndim(w) == 0 else lax.slice_in_dim(w, start, start + count), lax.slice_in_dim(source, at + k, at + k + count, axis=axis))
+                for k, w in zip(stencil.offsets, w_in)
+            ]
+            return weighted_sum(terms, axis, shape, b.dtype, scale)
+
+        # The first and last shards put their one-sided edge rows in place of the interior formula.
         local_stencil = stencil._replace(left_weights=w_left, right_weights=w_right)
-        for side, count, at, owner in (("left", stencil.left, 0, 0), ("right", stencil.right, m - stencil.right, shards - 1)):
-            if count:
-                shape = b.shape[:axis] + (count,) + b.shape[axis + 1 :]
+        blocks = []
+        for source, origin, start, count, side, owner in (
+            (head, -below, 0, top, "left", 0),
+            (b, 0, top, m - top - bottom, None, None),
+            (tail, m - bottom - below, m - bottom, bottom, "right", shards - 1),
+        ):
+            if count == 0:
+                continue
+            block = rows(source, origin, start, count)
+            edge_rows = 0 if stencil.periodic or side is None else stencil.left if side == "left" else stencil.right
+            if edge_rows:
+                shape = b.shape[:axis] + (edge_rows,) + b.shape[axis + 1 :]
                 edge = weighted_sum(edge_terms(b, axis, local_stencil, side), axis, shape, b.dtype, scale)
-                rows = lax.slice_in_dim(out, at, at + count, axis=axis)
-                out = lax.dynamic_update_slice_in_dim(out, jnp.where(shard == owner, edge, rows), at, axis)
-        return out
+                rest = [lax.slice_in_dim(block, edge_rows, count, axis=axis)] if side == "left" else [lax.slice_in_dim(block, 0, count - edge_rows, axis=axis)]
+                edge = lax.concatenate([edge, *rest] if side == "left" else [*rest, edge], axis) if count > edge_rows else edge
+                block = jnp.where(shard == owner, edge, block)
+            blocks.append(block)
+        return lax.concatenate(blocks, axis) if len(blocks) > 1 else blocks[0]
 
     spec = layout.partition(f.ndim)
     mapped = jax.shard_map(local, mesh=_mesh(layout), in_specs=(spec, *[P()] * len(arrays)), out_specs=spec)

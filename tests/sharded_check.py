@@ -9,6 +9,7 @@ Prints one line per check and exits non-zero on the first failure.
 """
 
 import contextlib
+import functools
 import os
 import sys
 from pathlib import Path
@@ -103,9 +104,11 @@ def run_mesh(kind, mesh, specs, functions, fields, f, F):
             check(f"{kind.name} {spec} {name}", fn, F, field_sharding, spatial)
 
 
-def uses_halo_path(fn, *args):
-    """Whether calling ``fn`` traces a halo exchange (caches cleared so that it traces)."""
-    jax.clear_caches()
+def uses_halo_path(fn, *args, fresh=True):
+    """Whether calling ``fn`` traces a halo exchange, and its output. ``fresh`` clears the
+    caches first, so that it traces."""
+    if fresh:
+        jax.clear_caches()
     taken = []
     original = _halo._exchanged
 
@@ -116,10 +119,10 @@ def uses_halo_path(fn, *args):
 
     _halo._exchanged = spy
     try:
-        fn(*args)
+        out = fn(*args)
     finally:
         _halo._exchanged = original
-    return any(taken)
+    return any(taken), out
 
 
 def close(got, want, name, tol=1e-5):
@@ -136,9 +139,9 @@ def check_halo_path(rng):
     x = np.cumsum(rng.uniform(0.5, 1.5, 64)).astype(np.float32)
 
     # Concrete sharded arrays take the halo path by themselves; the switch turns it off.
-    assert uses_halo_path(lambda f: jaxgrad.gradient(f, x, 0.5), fs)
+    assert uses_halo_path(lambda f: jaxgrad.gradient(f, x, 0.5), fs)[0]
     with jaxgrad.halo_exchange(False):
-        assert not uses_halo_path(lambda f: jaxgrad.gradient(f, x, 0.5), fs)
+        assert not uses_halo_path(lambda f: jaxgrad.gradient(f, x, 0.5), fs)[0]
         close(jaxgrad.gradient(fs, x, 0.5)[0], np.gradient(f, x, 0.5)[0], "partitioner path")
     print("ok  halo path chosen for concrete sharded arrays, and switched off")
 
@@ -164,7 +167,7 @@ def check_halo_path(rng):
         "periodic coordinates": lambda f: jaxgrad.derivative(f, theta, axis=0, boundary="periodic", period=2 * np.pi),
         "periodic axis 1": lambda f: jaxgrad.laplacian(f, 0.1, 0.2, boundary=("one-sided", "periodic")),
     }.items():
-        assert uses_halo_path(fn, fs), name
+        assert uses_halo_path(fn, fs)[0], name
         close(fn(fs), fn(f), name)
         print(f"ok  halo {name}")
 
@@ -172,7 +175,7 @@ def check_halo_path(rng):
     loss = lambda f, x: jnp.sum(jnp.sin(jaxgrad.gradient(f, x, 0.5, edge_order=2)[0]))
     with jaxgrad.halo_exchange(sharding):
         step = jax.jit(jax.grad(loss, argnums=(0, 1)))
-        assert uses_halo_path(step, fs, x)
+        assert uses_halo_path(step, fs, x)[0]
         got = step(fs, x)
         assert got[0].sharding.spec == P("i", "j"), got[0].sharding
     want = jax.grad(loss, argnums=(0, 1))(f, x)
@@ -197,10 +200,30 @@ def check_halo_path(rng):
     assert bad == {(14, 5), (15, 5), (17, 5), (18, 5)}, bad
     print("ok  halo NaN locality")
 
+    # Every kind of stencil through the halo path: orders, accuracies, steps and coordinates,
+    # one-sided and periodic, along both mesh axes (shards of 24 rows and 24 columns).
+    big = rng.standard_normal((96, 48)).astype(np.float32)
+    bigs = jax.device_put(big, sharding)
+    coords = {0: np.cumsum(rng.uniform(0.5, 1.5, 96)), 1: np.cumsum(rng.uniform(0.5, 1.5, 48))}
+    kinds = [(a, o, acc, uniform, b) for a in (0, 1) for o in (1, 2, 3) for acc in (2, 4, 6)
+             for uniform in (True, False) for b in ("one-sided", "periodic")]
+    picked = [kinds[i] for i in rng.choice(len(kinds), 16, replace=False)]  # 16 of 72, fixed seed
+    for axis, order, accuracy, uniform, boundary in picked:
+        spacing = 0.7 if uniform else coords[axis].astype(np.float32)
+        period = float(coords[axis][-1] + 1.0) if boundary == "periodic" and not uniform else None
+        fn = functools.partial(jaxgrad.derivative, spacing=spacing, axis=axis, order=order, accuracy=accuracy, boundary=boundary, period=period)
+        taken, got = uses_halo_path(fn, bigs, fresh=False)  # a new kind traces anyway
+        assert taken, (axis, order, accuracy, uniform, boundary)
+        want = np.asarray(fn(big))
+        err = np.max(np.abs(got - want)) / (1.0 + np.max(np.abs(want)))
+        assert err < 2e-5, (axis, order, accuracy, uniform, boundary, err)
+    count = len(picked)
+    print(f"ok  halo path matches one device on {count} stencil kinds")
+
     # Shards shorter than the one-sided edge window (8 rows, 9-point edges): the partitioner path.
     fine = jax.device_put(f, NamedSharding(jax.make_mesh((8,), ("k",), axis_types=(AxisType.Auto,)), P("k")))
     fn = lambda f: jaxgrad.derivative(f, x, axis=0, accuracy=8)
-    assert not uses_halo_path(fn, fine)
+    assert not uses_halo_path(fn, fine)[0]
     close(fn(fine), fn(f), "fallback")
     print("ok  short shards fall back to the partitioner")
 
