@@ -225,7 +225,13 @@ def check_halo_path(rng):
     fn = lambda f: jaxgrad.derivative(f, x, axis=0, accuracy=8)
     assert not uses_halo_path(fn, fine)[0]
     close(fn(fine), fn(f), "fallback")
-    print("ok  short shards fall back to the partitioner")
+    # A hint that cannot apply (30 rows over 8 devices) is ignored, not an error.
+    odd = rng.standard_normal((30, 5)).astype(np.float32)
+    with jaxgrad.halo_exchange(NamedSharding(fine.sharding.mesh, P("k"))):
+        taken, out = uses_halo_path(jax.jit(lambda f: jaxgrad.gradient(f, axis=0)), odd)
+    assert not taken
+    close(out, np.gradient(odd, axis=0), "uneven hint")
+    print("ok  short or uneven shards fall back to the partitioner")
 
 
 if __name__ == "__main__":
