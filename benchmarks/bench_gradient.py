@@ -1,18 +1,23 @@
-"""Time ratios of jaxgrad against jax.numpy.gradient, numpy.gradient and torch.gradient.
+"""Time ratios of jaxgrad against jax.numpy.gradient, numpy.gradient, torch.gradient, findiff and
+roofline kernels that move the same bytes.
 
-Everything is measured in one process, implementations interleaved in a shuffled order per
-round; the table gives the min and median time per call and each row's ratio to jaxgrad
-(min over min). Not a test: nothing here fails.
+Everything is measured in one process: per round the implementations run in a shuffled order,
+and before every timed call a 64 MiB buffer is rewritten so that no input sits in the CPU caches.
+Each table gives min and median time per call, the minor page faults per call (first touches of
+fresh memory: with glibc's default malloc every output of 32 MiB or more is a fresh mmap), and each
+row's ratio to the table's reference row (min over min). Not a test: nothing here fails.
 
-Run:  python benchmarks/bench_gradient.py [--quick]
+Run:  python benchmarks/bench_gradient.py [--quick] [--rounds N]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
+import resource
 import time
 
 import jax
@@ -23,95 +28,148 @@ import jaxgrad
 
 try:
     import torch
-except ImportError:  # torch is optional: its rows are left out
+except ImportError:  # optional: its rows are left out
     torch = None
+try:
+    import findiff
+except ImportError:  # optional: its rows are left out
+    findiff = None
+
+_FLUSH = np.zeros(16 * 1024 * 1024, np.float32)  # 64 MiB, larger than any last-level cache here
 
 
 def _block(out):
     return jax.block_until_ready(out) if isinstance(out, (jax.Array, tuple, list)) else out
 
 
-def roofline_kernel(n_out: int):
-    """Reads f once and writes n_out outputs of its size: the bytes a gradient must move."""
-    return jax.jit(lambda f: tuple(f * (i + 1.0) for i in range(n_out)))
+def _faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-def workloads(quick: bool):
-    s2, s3 = (1024, 64) if quick else (4096, 256)
-    rng = np.random.default_rng(0)
-    f2 = rng.standard_normal((s2, s2), dtype=np.float32)
-    f3 = rng.standard_normal((s3, s3, s3), dtype=np.float32)
-    x3 = np.cumsum(rng.uniform(0.5, 1.5, s3)).astype(np.float32)
-    yield f"2-D {s2}^2, all axes", f2, (), {}
-    yield f"3-D {s3}^3, all axes", f3, (), {}
-    yield f"3-D {s3}^3, all axes, edge_order=2", f3, (), {"edge_order": 2}
-    yield f"3-D {s3}^3, coordinates on every axis", f3, (x3, x3, x3), {}
-
-
-def implementations(f, varargs, kwargs):
-    fj = jnp.asarray(f)
-    vj = tuple(jnp.asarray(v) for v in varargs)
-    impls = {
-        "jaxgrad": lambda: jaxgrad.gradient(fj, *vj, **kwargs),
-        "numpy.gradient": lambda: np.gradient(f, *varargs, **kwargs),
-        "roofline (jit, same bytes)": (lambda k: lambda: k(fj))(roofline_kernel(f.ndim)),
-    }
-    if "edge_order" not in kwargs:  # jax.numpy.gradient has no edge_order
-        impls["jax.numpy.gradient"] = lambda: jnp.gradient(fj, *vj)
-    if torch is not None:
-        ft = torch.from_numpy(f)
-        sp = {"spacing": [torch.from_numpy(v) for v in varargs]} if varargs else {}
-        impls["torch.gradient"] = lambda: torch.gradient(ft, **sp, **kwargs)
-    return impls
-
-
-def measure(impls, rounds: int):
+def measure(impls, rounds: int, flush: bool = True):
+    """``{name: (min s, median s, median page faults)}`` per call, interleaved, and cache-cold
+    unless ``flush`` is off (for per-call overheads, where a warm cache is the realistic case)."""
     times = {name: [] for name in impls}
+    faults = {name: [] for name in impls}
     for fn in impls.values():
         _block(fn())  # compile and warm up
     for _ in range(rounds):
         order = list(impls)
         random.shuffle(order)
         for name in order:
-            t0 = time.perf_counter()
+            if flush:
+                np.add(_FLUSH, 1.0, out=_FLUSH)
+            f0, t0 = _faults(), time.perf_counter()
             _block(impls[name]())
             times[name].append(time.perf_counter() - t0)
-    return {name: (min(t), float(np.median(t))) for name, t in times.items()}
+            faults[name].append(_faults() - f0)
+    return {name: (min(t), float(np.median(t)), float(np.median(faults[name]))) for name, t in times.items()}
 
 
-def derivative_case(quick: bool):
+def rooflines(f: np.ndarray, n_out: int) -> dict:
+    """Kernels that read ``f`` once and write ``n_out`` arrays of its size: the bytes any gradient
+    must move. Fresh outputs (as every jitted call returns), donated outputs (XLA writes into the
+    previous call's buffers), and numpy writing into preallocated arrays."""
+    fj = jnp.asarray(f)
+    fresh = jax.jit(lambda f: tuple(f * (i + 1.0) for i in range(n_out)))
+    donating = jax.jit(lambda f, *old: tuple(f * (i + 1.0) for i in range(n_out)),
+                       donate_argnums=tuple(range(1, n_out + 1)), keep_unused=True)
+    state = list(fresh(fj))
+    outs = [np.empty_like(f) for _ in range(n_out)]
+
+    def donated():
+        state[:] = donating(fj, *state)
+        return state
+
+    def numpy_into():
+        for i, o in enumerate(outs):
+            np.multiply(f, i + 1.0, out=o)
+
+    return {"roofline: jit, fresh outputs": lambda: fresh(fj), "roofline: jit, donated outputs": donated,
+            "roofline: numpy into preallocated": numpy_into}
+
+
+def gradient_table(title: str, f: np.ndarray, varargs=(), axis=None, **kwargs):
+    fj = jnp.asarray(f)
+    vj = tuple(jnp.asarray(v) for v in varargs)
+    n_out = f.ndim if axis is None else 1
+    impls = {
+        "jaxgrad": lambda: jaxgrad.gradient(fj, *vj, axis=axis, **kwargs),
+        "numpy.gradient": lambda: np.gradient(f, *varargs, axis=axis, **kwargs),
+        **rooflines(f, n_out),
+    }
+    if "edge_order" not in kwargs:  # jax.numpy.gradient has no edge_order
+        impls["jax.numpy.gradient"] = lambda: jnp.gradient(fj, *vj, axis=axis)
+    if n_out == f.ndim:
+        donating = jax.jit(lambda f, *old: jaxgrad.gradient(f, *vj, **kwargs),
+                           donate_argnums=tuple(range(1, n_out + 1)), keep_unused=True)
+        state = list(jaxgrad.gradient(fj, *vj, **kwargs)) if n_out > 1 else [jaxgrad.gradient(fj, *vj, **kwargs)]
+
+        def donated():
+            out = donating(fj, *state)
+            state[:] = out if isinstance(out, tuple) else [out]
+            return state
+
+        impls["jaxgrad in jit, donated outputs"] = donated
+    if torch is not None:
+        ft = torch.from_numpy(f)
+        dims = {} if axis is None else {"dim": axis}
+        spacing = {"spacing": [torch.from_numpy(v) for v in varargs]} if varargs else {}
+        for threads in (1, 2):
+            impls[f"torch.gradient ({threads} thread{'s' * (threads > 1)})"] = (
+                lambda n: lambda: (torch.set_num_threads(n), torch.gradient(ft, **spacing, **dims, **kwargs))[1]
+            )(threads)
+    if findiff is not None and axis is not None and not varargs and not kwargs:
+        diff = findiff.Diff(axis, 1.0)  # second-order, like numpy; one-sided edges of its own
+        impls["findiff.Diff"] = lambda: diff(f)
+    return title, impls, "jaxgrad"
+
+
+def workloads(quick: bool):
+    s1, s2, s3 = (1_000_000, 1024, 64) if quick else (10_000_000, 4096, 256)
+    rng = np.random.default_rng(0)
+    f1 = rng.standard_normal(s1, dtype=np.float32)
+    f2 = rng.standard_normal((s2, s2), dtype=np.float32)
+    f3 = rng.standard_normal((s3, s3, s3), dtype=np.float32)
+    x3 = np.cumsum(rng.uniform(0.5, 1.5, s3)).astype(np.float32)
+    yield gradient_table(f"1-D {s1:,}", f1, axis=0)
+    yield gradient_table(f"2-D {s2}^2, axis 0", f2, axis=0)
+    yield gradient_table(f"2-D {s2}^2, axis 1", f2, axis=1)
+    yield gradient_table(f"2-D {s2}^2, all axes", f2)
+    yield gradient_table(f"2-D {s2}^2, all axes, float64", f2.astype(np.float64))
+    yield gradient_table(f"3-D {s3}^3, axis 1", f3, axis=1)
+    yield gradient_table(f"3-D {s3}^3, all axes", f3)
+    yield gradient_table(f"3-D {s3}^3, all axes, edge_order=2", f3, edge_order=2)
+    yield gradient_table(f"3-D {s3}^3, coordinates on every axis", f3, (x3, x3, x3))
+    yield derivative_table(f3, s3)
+    yield from extra_tables(quick, rng)
+
+
+def derivative_table(f3: np.ndarray, s3: int):
     """derivative at accuracy 2, 4 and 8 against gradient(edge_order=2), along each axis of a 3-D array."""
-    s3 = 64 if quick else 256
-    fj = jnp.asarray(np.random.default_rng(1).standard_normal((s3, s3, s3), dtype=np.float32))
+    fj = jnp.asarray(f3)
     impls = {"jaxgrad.gradient(edge_order=2), 3 axes": lambda: jaxgrad.gradient(fj, edge_order=2)}
     for acc in (2, 4, 8):
         impls[f"jaxgrad.derivative(accuracy={acc}), 3 axes"] = (
             lambda accuracy: lambda: tuple(jaxgrad.derivative(fj, axis=a, accuracy=accuracy) for a in range(3))
         )(acc)
-    impls["roofline (jit, same bytes)"] = (lambda k: lambda: k(fj))(roofline_kernel(3))
+    if findiff is not None:
+        diffs = [findiff.Diff(a, 1.0, acc=4) for a in range(3)]
+        impls["findiff.Diff(acc=4), 3 axes"] = lambda: [d(f3) for d in diffs]
+    impls.update(rooflines(f3, 3))
     return f"3-D {s3}^3, derivative accuracy 2/4/8", impls, "jaxgrad.gradient(edge_order=2), 3 axes"
 
 
-def extra_cases(quick: bool):
-    """1-D, reverse mode, batches under vmap, and per-call dispatch on a small array."""
-    rng = np.random.default_rng(2)
-    n1 = 1_000_000 if quick else 10_000_000
-    f1 = rng.standard_normal(n1, dtype=np.float32)
-    f1j = jnp.asarray(f1)
-    yield f"1-D {n1:,}", {
-        "jaxgrad": lambda: jaxgrad.gradient(f1j),
-        "jax.numpy.gradient": lambda: jnp.gradient(f1j),
-        "numpy.gradient": lambda: np.gradient(f1),
-        "roofline (jit, same bytes)": (lambda k: lambda: k(f1j))(roofline_kernel(1)),
-    }, "jaxgrad"
-
+def extra_tables(quick: bool, rng):
+    """Reverse mode, batches under vmap, and per-call dispatch on a small array."""
     s2 = 1024 if quick else 4096
-    f2 = jnp.asarray(rng.standard_normal((s2, s2), dtype=np.float32))
+    f2 = rng.standard_normal((s2, s2), dtype=np.float32)
+    f2j = jnp.asarray(f2)
     energy = lambda grad_fn: jax.jit(jax.grad(lambda f: jnp.sum(grad_fn(f) ** 2)))
     yield f"reverse mode: grad of sum(gradient(f, axis=0)**2), 2-D {s2}^2", {
-        "jaxgrad": (lambda g: lambda: g(f2))(energy(lambda f: jaxgrad.gradient(f, axis=0))),
-        "jax.numpy.gradient": (lambda g: lambda: g(f2))(energy(lambda f: jnp.gradient(f, axis=0))),
-        "roofline (jit, same bytes)": (lambda k: lambda: k(f2))(roofline_kernel(1)),
+        "jaxgrad": (lambda g: lambda: g(f2j))(energy(lambda f: jaxgrad.gradient(f, axis=0))),
+        "jax.numpy.gradient": (lambda g: lambda: g(f2j))(energy(lambda f: jnp.gradient(f, axis=0))),
+        **rooflines(f2, 1),
     }, "jaxgrad"
 
     batch, length = (128, 4096) if quick else (1024, 4096)
@@ -128,8 +186,11 @@ def extra_cases(quick: bool):
     small_j = jnp.asarray(small)
     yield "dispatch: 1-D 1,000 points, one call", {
         "jaxgrad": lambda: jaxgrad.gradient(small_j),
+        "jaxgrad, step 0.1": lambda: jaxgrad.gradient(small_j, 0.1),
+        "jaxgrad.derivative(accuracy=4)": lambda: jaxgrad.derivative(small_j, 0.1, accuracy=4),
         "jax.numpy.gradient": lambda: jnp.gradient(small_j),
         "numpy.gradient": lambda: np.gradient(small),
+        **({"torch.gradient": (lambda t: lambda: torch.gradient(t))(torch.from_numpy(small))} if torch else {}),
     }, "jaxgrad"
 
 
@@ -147,10 +208,10 @@ def compile_time(quick: bool) -> float:
 def report(title: str, res: dict, base_name: str) -> None:
     base = res[base_name][0]
     print(f"## {title}")
-    print(f"| implementation | min ms | median ms | ratio to {base_name} |\n|---|---|---|---|")
-    for name, (tmin, tmed) in sorted(res.items(), key=lambda kv: kv[1][0]):
+    print(f"| implementation | min ms | median ms | page faults / call | ratio to {base_name} |\n|---|---|---|---|---|")
+    for name, (tmin, tmed, faults) in sorted(res.items(), key=lambda kv: kv[1][0]):
         digits = 1 if tmin > 1e-3 else 4
-        print(f"| {name} | {tmin * 1e3:.{digits}f} | {tmed * 1e3:.{digits}f} | {tmin / base:.2f} |")
+        print(f"| {name} | {tmin * 1e3:.{digits}f} | {tmed * 1e3:.{digits}f} | {faults:.0f} | {tmin / base:.2f} |")
     print()
 
 
@@ -158,20 +219,25 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small arrays, few rounds (a smoke run)")
     parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--json", help="also write the tables here (docs/make_figures.py plots them)")
     args = parser.parse_args()
     rounds = args.rounds or (3 if args.quick else 10)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}, numpy {np.__version__}"
-          + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ", torch not installed"))
+          + (f", torch {torch.__version__}" if torch else ", torch not installed")
+          + (f", findiff {findiff.__version__}" if findiff else ", findiff not installed"))
     print(f"GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '(default allocator)')}")
-    print(f"{rounds} rounds, float32; ratio = min time / the min time of the table's reference row\n")
-    for title, f, varargs, kwargs in workloads(args.quick):
-        report(title, measure(implementations(f, varargs, kwargs), rounds), "jaxgrad")
-    title, impls, base_name = derivative_case(args.quick)
-    report(title, measure(impls, rounds), base_name)
-    for title, impls, base_name in extra_cases(args.quick):
-        report(title, measure(impls, rounds if "dispatch" not in title else 200), base_name)
-    print(f"compile time, gradient of a 3-D array, all axes, edge_order=2: {compile_time(args.quick) * 1e3:.0f} ms")
+    print(f"{rounds} rounds, float32 unless noted; ratio = min time / the min time of the table's reference row\n")
+    tables = {}
+    for title, impls, base_name in workloads(args.quick):
+        dispatch = title.startswith("dispatch")
+        tables[title] = measure(impls, 1000 if dispatch else rounds, flush=not dispatch)
+        report(title, tables[title], base_name)
+    compile_ms = compile_time(args.quick) * 1e3
+    print(f"compile time, gradient of a 3-D array, all axes, edge_order=2: {compile_ms:.0f} ms")
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump({"allocator": os.environ.get("GLIBC_TUNABLES", "default"), "compile_ms": compile_ms, "tables": tables}, out, indent=1)
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ def table(title, f, mesh_shape, spec, ours, theirs, rounds: int) -> None:
     base = res["jaxgrad, halo exchange"][0]
     print(f"## {title}, mesh {dict(zip(names, shape))}, {spec}")
     print("| implementation | collectives (count, bytes per device) | min ms | median ms | ratio |\n|---|---|---|---|---|")
-    for name, (tmin, tmed) in sorted(res.items(), key=lambda kv: kv[1][0]):
+    for name, (tmin, tmed, _) in sorted(res.items(), key=lambda kv: kv[1][0]):
         print(f"| {name} | {describe(found.get(name, {}))} | {tmin * 1e3:.1f} | {tmed * 1e3:.1f} | {tmin / base:.2f} |")
     print()
 

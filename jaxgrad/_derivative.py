@@ -20,6 +20,7 @@ from jaxgrad._args import (
 )
 from jaxgrad._checks import checks_enabled
 from jaxgrad._core import derivative_along, keep_sharding, min_points, to_output, to_working
+from jaxgrad._dispatch import call_key, lookup, on_device, remember
 from jaxgrad._halo import sharded_jit
 
 Array = jax.Array
@@ -47,7 +48,7 @@ def prepare_axis(
     return spacing, period
 
 
-@sharded_jit("axis", "order", "accuracy", "periodic", "check")
+@sharded_jit
 def _derivative(
     f: Array, spacing: Any, period: Any, axis: int, order: int, accuracy: int, periodic: bool, check: bool = False
 ) -> Array:
@@ -108,7 +109,11 @@ def derivative(
       >>> float(jnp.max(jnp.abs(d - jnp.cos(theta)))) < 1e-5
       True
     """
-    f = as_field(f)
+    key = call_key("derivative", f, (spacing,), axis, order, accuracy, boundary, period)
+    plan = lookup(key)
+    if plan is not None:
+        return plan(f)
+    given, f = f, as_field(f)
     axes = normalize_axes(axis, f.ndim)
     if len(axes) != 1:
         raise TypeError(f"derivative takes a single int axis, got {axis!r}")
@@ -117,9 +122,12 @@ def derivative(
     accuracy = normalize_accuracy(accuracy)
     (periodic,) = normalize_boundaries(boundary, 1)
     spacing, period = prepare_axis(f.shape, spacing, axis, (order,), accuracy, periodic, period, "a derivative")
-    return keep_sharding(
-        _derivative, f, spacing, period, axis=axis, order=order, accuracy=accuracy, periodic=periodic, check=checks_enabled()
-    )
+    static = {"axis": axis, "order": order, "accuracy": accuracy, "periodic": periodic, "check": checks_enabled()}
+    out = keep_sharding(_derivative, f, spacing, period, **static)
+    if f is given:  # no conversion outside the kernel: the next such call can skip all of the above
+        kernel, step, period = _derivative.specialize(**static), on_device(spacing), on_device(period)
+        remember(key, lambda f: kernel(f, step, period))
+    return out
 
 
 def derivative_matrix(

@@ -9,12 +9,13 @@ import jax
 from jaxgrad._args import as_field, normalize_axes, normalize_int, normalize_spacing, reduce_uniform, shift_origin
 from jaxgrad._checks import checks_enabled
 from jaxgrad._core import differentiate_axis, keep_sharding, to_output, to_working
+from jaxgrad._dispatch import call_key, lookup, on_device, remember
 from jaxgrad._halo import sharded_jit
 
 Array = jax.Array
 
 
-@sharded_jit("axes", "edge_order", "check")
+@sharded_jit
 def _gradient(
     f: Array, spacings: tuple[Any, ...], axes: tuple[int, ...], edge_order: int, check: bool = False
 ) -> tuple[Array, ...]:
@@ -81,7 +82,11 @@ def gradient(f: Any, *varargs: Any, axis: int | tuple[int, ...] | None = None, e
       Array([[ 2.,  2., -1.],
              [ 2.,  2., -1.]], dtype=float32)
     """
-    f = as_field(f)
+    key = call_key("gradient", f, varargs, axis, edge_order)
+    plan = lookup(key)
+    if plan is not None:
+        return plan(f)
+    given, f = f, as_field(f)
     axes = normalize_axes(axis, f.ndim)
     edge_order = normalize_int(edge_order, "edge_order", 1)
     if edge_order > 2:
@@ -93,5 +98,9 @@ def gradient(f: Any, *varargs: Any, axis: int | tuple[int, ...] | None = None, e
                 f"{edge_order + 1} points are required"
             )
     spacings = tuple(shift_origin(reduce_uniform(s, None)) for s in normalize_spacing(varargs, f.shape, axes))
-    out = keep_sharding(_gradient, f, spacings, axes=axes, edge_order=edge_order, check=checks_enabled())
+    static = {"axes": axes, "edge_order": edge_order, "check": checks_enabled()}
+    out = keep_sharding(_gradient, f, spacings, **static)
+    if f is given:  # no conversion outside the kernel: the next such call can skip all of the above
+        kernel, steps = _gradient.specialize(**static), tuple(map(on_device, spacings))
+        remember(key, (lambda f: kernel(f, steps)[0]) if len(axes) == 1 else (lambda f: kernel(f, steps)))
     return out[0] if len(axes) == 1 else out

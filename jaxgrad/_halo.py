@@ -7,14 +7,13 @@ the stencil locally; the first and last shards also compute the one-sided edge r
 axes pass halos around the ring.
 
 The layout reaches :func:`apply_along` as a static argument of the jitted kernels
-(:func:`sharded_jit`), so a kernel traced for one layout is never reused for another.
+(:class:`Kernel`), so a kernel traced for one layout is never reused for another.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-import inspect
 import math
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
@@ -117,26 +116,46 @@ def spatial_spec(sharding: NamedSharding, ndim: int, spatial_ndim: int | None) -
 _TRACING = contextvars.ContextVar("jaxgrad_layout", default=None)
 
 
-def sharded_jit(*static_argnames: str) -> Callable[[Callable], Callable]:
-    """``jax.jit`` with one more static argument, ``halo`` (a :class:`Layout` or None), made
-    visible to :func:`apply_along` while the kernel is traced."""
+class Kernel:
+    """A jitted kernel whose keyword arguments are static: one ``jax.jit`` per distinct set of
+    them, called with the traced arguments alone (the fastest dispatch jit has). The keyword
+    ``halo`` (a :class:`Layout` or None) is made visible to :func:`apply_along` while tracing."""
 
-    def wrap(fn: Callable) -> Callable:
-        def kernel(*args: Any, halo: Layout | None = None, **kwargs: Any) -> Any:
-            token = _TRACING.set(halo)
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _TRACING.reset(token)
+    def __init__(self, fn: Callable) -> None:
+        self.fn = fn
+        self.__name__, self.__doc__ = fn.__name__, fn.__doc__
+        self._jitted: dict[Any, Callable] = {}
 
-        # fn's signature plus ``halo``, so that jit can resolve the static argument names.
-        signature = inspect.signature(fn)
-        halo = inspect.Parameter("halo", inspect.Parameter.KEYWORD_ONLY, default=None)
-        kernel.__signature__ = signature.replace(parameters=[*signature.parameters.values(), halo])
-        kernel.__name__, kernel.__qualname__, kernel.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
-        return jax.jit(kernel, static_argnames=(*static_argnames, "halo"))
+    def specialize(self, halo: Layout | None = None, **static: Any) -> Callable:
+        key = (halo, tuple(sorted(static.items())))
+        jitted = self._jitted.get(key)
+        if jitted is None:
 
-    return wrap
+            def kernel(*args: Any) -> Any:
+                token = _TRACING.set(halo)
+                try:
+                    return self.fn(*args, **static)
+                finally:
+                    _TRACING.reset(token)
+
+            kernel.__name__ = self.fn.__name__
+            jitted = self._jitted[key] = jax.jit(kernel)
+        return jitted
+
+    def __call__(self, *args: Any, **static: Any) -> Any:
+        return self.specialize(**static)(*args)
+
+    def lower(self, *args: Any, **static: Any) -> Any:
+        return self.specialize(**static).lower(*args)
+
+    def cache_size(self) -> int:
+        """Traces kept, over all static arguments (a test reads it to prove no retracing)."""
+        return sum(j._cache_size() for j in self._jitted.values())
+
+
+def sharded_jit(fn: Callable) -> Kernel:
+    """Decorator: ``fn`` as a :class:`Kernel`."""
+    return Kernel(fn)
 
 
 def apply_along(f: Array, axis: int, stencil: Stencil) -> Array:

@@ -79,13 +79,13 @@ def _join(static: tuple, traced: tuple) -> Grid:
     return Grid(*static, *traced)
 
 
-@sharded_jit("static", "accuracy")
+@sharded_jit
 def _laplacian(f: Array, traced: tuple, static: tuple, accuracy: int) -> Array:
     grid, g = _join(static, traced), to_working(f)
     return to_output(sum(_d(g, grid, i, 2, accuracy) for i in range(len(grid.axes))), f.dtype)
 
 
-@sharded_jit("static", "accuracy")
+@sharded_jit
 def _hessian(f: Array, traced: tuple, static: tuple, accuracy: int) -> Array:
     grid, g = _join(static, traced), to_working(f)
     k = len(grid.axes)
@@ -98,20 +98,20 @@ def _hessian(f: Array, traced: tuple, static: tuple, accuracy: int) -> Array:
     return to_output(jnp.stack([jnp.stack(r) for r in rows]), f.dtype)
 
 
-@sharded_jit("static", "accuracy")
+@sharded_jit
 def _jacobian(F: Array, traced: tuple, static: tuple, accuracy: int) -> Array:
     grid, G = _join(static, traced), to_working(F)
     columns = [_d(G, grid, i, 1, accuracy, shift=1) for i in range(len(grid.axes))]
     return to_output(jnp.stack(columns, axis=1), F.dtype)
 
 
-@sharded_jit("static", "accuracy")
+@sharded_jit
 def _divergence(F: Array, traced: tuple, static: tuple, accuracy: int) -> Array:
     grid, G = _join(static, traced), to_working(F)
     return to_output(sum(_d(G[i], grid, i, 1, accuracy) for i in range(len(grid.axes))), F.dtype)
 
 
-@sharded_jit("static", "accuracy")
+@sharded_jit
 def _curl(F: Array, traced: tuple, static: tuple, accuracy: int) -> Array | tuple[Array, Array, Array]:
     grid, G = _join(static, traced), to_working(F)
     d = lambda comp, i: _d(G[comp], grid, i, 1, accuracy)

@@ -51,7 +51,7 @@ def _squares(f: Array, spacings: tuple, axes: tuple[int, ...], order: int) -> li
     return [jnp.square(jnp.abs(forward_difference(g, s, a, order=order))) for s, a in zip(spacings, axes)]
 
 
-@sharded_jit("axes", "isotropic", "reduction")
+@sharded_jit
 def _total_variation(f, spacings, eps, axes, isotropic, reduction):
     squares = _squares(f, spacings, axes, 1)
     eps2 = jnp.square(jnp.asarray(eps, squares[0].dtype))
@@ -59,7 +59,7 @@ def _total_variation(f, spacings, eps, axes, isotropic, reduction):
     return _reduce(field, reduction).astype(real_dtype(f.dtype))
 
 
-@sharded_jit("axes", "order", "reduction")
+@sharded_jit
 def _smoothness(f, spacings, axes, order, reduction):
     return _reduce(sum(_squares(f, spacings, axes, order)), reduction).astype(real_dtype(f.dtype))
 

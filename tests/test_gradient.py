@@ -279,11 +279,11 @@ def test_new_coordinate_values_and_steps_do_not_recompile():
     rng = np.random.default_rng(4)
     f = rng.standard_normal((8, 6)).astype(np.float32)
     jaxgrad.gradient(f, uneven_coordinates(rng, 8), 0.5)
-    size = _gradient._cache_size()
+    size = _gradient.cache_size()
     for _ in range(3):
         jaxgrad.gradient(f, uneven_coordinates(rng, 8), float(rng.uniform(0.1, 1)))
         jaxgrad.gradient(rng.standard_normal((8, 6)).astype(np.float32), uneven_coordinates(rng, 8), 2.0)
-    assert _gradient._cache_size() == size
+    assert _gradient.cache_size() == size
 
 
 def test_traced_coordinates_checked_on_request_under_checkify():
