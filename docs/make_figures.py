@@ -1,10 +1,13 @@
-"""Draws the figures of the "What is the gradient of an array?" page (committed under docs/figures).
+"""Draws the figures of the "What is the gradient of an array?" and "Performance" pages
+(committed under docs/figures). The performance figure plots the JSON tables that
+``benchmarks/bench_gradient.py --json`` wrote into benchmarks/.
 
 Run:  python docs/make_figures.py
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import jax
@@ -82,7 +85,36 @@ def convergence() -> None:
     plt.close(fig)
 
 
+PERFORMANCE_ROWS = ("2-D 4096^2, axis 0", "2-D 4096^2, all axes", "3-D 256^3, all axes",
+                    "3-D 256^3, all axes, edge_order=2", "3-D 256^3, coordinates on every axis", "1-D 10,000,000")
+PERFORMANCE_BARS = ("jaxgrad", "jax.numpy.gradient", "numpy.gradient", "torch.gradient (2 threads)")
+
+
+def performance() -> None:
+    """Time per call over the roofline kernel's, per workload, in both allocator regimes."""
+    bench = Path(__file__).parents[1] / "benchmarks"
+    regimes = [("memory-reusing allocator", bench / "results_reuse.json"), ("default allocator", bench / "results_default.json")]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for ax, (name, path) in zip(axes, regimes):
+        tables = json.loads(path.read_text())["tables"]
+        rows = [r for r in PERFORMANCE_ROWS if r in tables]
+        width = 0.8 / len(PERFORMANCE_BARS)
+        for k, impl in enumerate(PERFORMANCE_BARS):
+            ratios = [tables[r][impl][0] / tables[r]["roofline: jit, fresh outputs"][0] if impl in tables[r] else np.nan for r in rows]
+            ax.bar(np.arange(len(rows)) + k * width, ratios, width, label=impl)
+        ax.axhline(1.0, color="k", lw=0.8)
+        ax.set_xticks(np.arange(len(rows)) + 0.4 - width / 2, [r.replace(", ", "\n", 1) for r in rows], fontsize=7)
+        ax.set_yscale("log")
+        ax.set_title(name, fontsize=10)
+    axes[0].set_ylabel("time / roofline kernel (fresh outputs)")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(OUT / "performance.png", dpi=90)
+    plt.close(fig)
+
+
 if __name__ == "__main__":
     OUT.mkdir(exist_ok=True)
     stencils()
     convergence()
+    performance()

@@ -68,12 +68,38 @@ def weighted_sum(terms: list[tuple[Any, Array]], axis: int, shape: tuple[int, ..
     return total.astype(dtype)
 
 
+def join(blocks: list[Array], axis: int) -> Array:
+    """Consecutive blocks along ``axis``, joined.
+
+    XLA:CPU fuses a concatenation along a major axis into the loop that computes its blocks, but
+    along the last (contiguous) axis of a 2-D or larger array it first materializes them and then
+    copies: a full-size temporary and twice the memory traffic. There the blocks are padded to
+    full length and added, which fuses into one loop (measured 1.6x faster on 4096^2; on 1-D
+    arrays the concatenation is the faster form). The padding is -0.0, the identity of addition for every
+    value, signed zeros included.
+    """
+    if len(blocks) == 1:
+        return blocks[0]
+    if axis != blocks[0].ndim - 1 or blocks[0].ndim == 1:
+        return lax.concatenate(blocks, axis)
+    n = sum(b.shape[axis] for b in blocks)
+    total, start = None, 0
+    for b in blocks:
+        size = b.shape[axis]
+        config = [(0, 0, 0)] * (b.ndim - 1) + [(start, n - start - size, 0)]
+        padded = lax.pad(b, jnp.array(-0.0, b.dtype), config)
+        total = padded if total is None else total + padded
+        start += size
+    return total
+
+
 def _shifted(f: Array, k: int, axis: int) -> Array:
     """``f[(i + k) mod n]`` along ``axis``."""
     n = f.shape[axis]
     k %= n
     if k == 0:
         return f
+    # concatenated even along the last axis: for rotations it measured faster than pad-and-add
     return lax.concatenate([lax.slice_in_dim(f, k, n, axis=axis), lax.slice_in_dim(f, 0, k, axis=axis)], axis)
 
 
@@ -97,7 +123,7 @@ def apply_stencil(f: Array, axis: int, stencil: Stencil) -> Array:
         blocks.append(block(hi - lo, terms))
     if stencil.right > 0:
         blocks.append(block(stencil.right, edge_terms(f, axis, stencil, "right")))
-    return blocks[0] if len(blocks) == 1 else lax.concatenate(blocks, axis)
+    return join(blocks, axis)
 
 
 def edge_terms(f: Array, axis: int, stencil: Stencil, side: str) -> list[tuple[Any, Array]]:

@@ -192,7 +192,8 @@ def coordinate_facts(x: Array | np.ndarray) -> tuple[bool, bool, bool, bool, Any
     hit = _FACTS.get(key)
     if hit is not None and hit[0]() is x:
         return hit[1]
-    lo, hi, step_min, step_max, step_abs_min, step = np.asarray(_device_facts(x))
+    with jax.ensure_compile_time_eval():  # a concrete array closed over inside a user's jit: run now
+        lo, hi, step_min, step_max, step_abs_min, step = np.asarray(_device_facts(x))
     finite = bool(np.isfinite(lo) and np.isfinite(hi))
     facts = finite, bool(step_abs_min > 0), bool(step_min > 0 or step_max < 0), bool(step_min == step_max), step
     try:

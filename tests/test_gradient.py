@@ -313,3 +313,16 @@ def test_nan_stays_local():
     for edge_order in (1, 2):
         out = np.asarray(jaxgrad.gradient(f, edge_order=edge_order))
         np.testing.assert_array_equal(np.isnan(out), np.isnan(np.gradient(f, edge_order=edge_order)))
+
+
+def test_concrete_jax_coordinates_closed_over_inside_jit():
+    # A JAX array captured by a user's jit is concrete: checked now, not traced (once a crash).
+    x = jnp.cumsum(jnp.linspace(0.5, 1.5, 12))
+    f = jnp.sin(x)
+    want = np.gradient(np.asarray(f), np.asarray(x))
+    np.testing.assert_allclose(jax.jit(lambda f: jaxgrad.gradient(f, x))(f), want, rtol=1e-5)
+    np.testing.assert_allclose(jax.jit(lambda f: jaxgrad.derivative(f, x))(f), np.gradient(np.asarray(f), np.asarray(x), edge_order=2), rtol=1e-5)
+    assert jax.jit(lambda f: jaxgrad.laplacian(f, x))(f).shape == f.shape
+    repeated = x.at[3].set(x[2])
+    with pytest.raises(ValueError, match="repeats the value"):
+        jax.jit(lambda f: jaxgrad.gradient(f, repeated))(f)
