@@ -231,6 +231,13 @@ def spacing_entry(value: Any, n: int, axis: int, *, monotone: bool = False) -> S
     return _coordinates(value, n, axis, monotone)
 
 
+def _values_at(x: Array | np.ndarray, indices: list[int]) -> list[float]:
+    """Some entries of concrete coordinates as Python floats (evaluated now, also when the array
+    is a constant captured inside a user's jit)."""
+    with jax.ensure_compile_time_eval():
+        return [float(v) for v in np.asarray(x[np.array(indices)], dtype=np.float64)]
+
+
 def normalize_period(period: Any, spacing: Spacing, periodic: bool, axis: int) -> Spacing | None:
     """The period of a periodic axis given by coordinates; ``None`` everywhere else."""
     coords = np.ndim(spacing) == 1
@@ -252,7 +259,7 @@ def normalize_period(period: Any, spacing: Spacing, periodic: bool, axis: int) -
         raise TypeError(f"period for axis {axis} must be a real scalar, got {period!r}")
     period = _check_scalar(period, f"period for axis {axis}")
     if not is_traced(period) and not is_traced(spacing) and np.shape(spacing)[0] >= 2:
-        first, second, last = (float(v) for v in np.asarray(spacing[np.array([0, 1, -1])], dtype=np.float64))
+        first, second, last = _values_at(spacing, [0, 1, -1])
         wrap, step = first + period - last, second - first
         if wrap == 0 or np.sign(wrap) != np.sign(step):
             raise ValueError(
@@ -270,7 +277,7 @@ def reduce_uniform(spacing: Spacing, period: Spacing | None) -> Spacing:
     if not even:
         return spacing
     if period is not None:
-        first, last = (float(v) for v in np.asarray(spacing[np.array([0, -1])], dtype=np.float64))
+        first, last = _values_at(spacing, [0, -1])
         if first + period - last != step:
             return spacing
     return step

@@ -247,7 +247,7 @@ def _exchanged(f: Array, axis: int, stencil: Stencil, layout: Layout, names: tup
                 edge = lax.concatenate([edge, *rest] if side == "left" else [*rest, edge], axis) if count > edge_rows else edge
                 block = jnp.where(shard == owner, edge, block)
             blocks.append(block)
-        return join(blocks, axis)
+        return join(blocks, axis, stencil)
 
     spec = layout.partition(f.ndim)
     mapped = jax.shard_map(local, mesh=_mesh(layout), in_specs=(spec, *[P()] * len(arrays)), out_specs=spec)

@@ -323,6 +323,9 @@ def test_concrete_jax_coordinates_closed_over_inside_jit():
     np.testing.assert_allclose(jax.jit(lambda f: jaxgrad.gradient(f, x))(f), want, rtol=1e-5)
     np.testing.assert_allclose(jax.jit(lambda f: jaxgrad.derivative(f, x))(f), np.gradient(np.asarray(f), np.asarray(x), edge_order=2), rtol=1e-5)
     assert jax.jit(lambda f: jaxgrad.laplacian(f, x))(f).shape == f.shape
+    period = float(x[-1] - x[0]) + 1.0
+    periodic = jax.jit(lambda f: jaxgrad.derivative(f, x, boundary="periodic", period=period))(f)
+    np.testing.assert_allclose(periodic, jaxgrad.derivative(f, np.asarray(x), boundary="periodic", period=period), rtol=1e-5)
     repeated = x.at[3].set(x[2])
     with pytest.raises(ValueError, match="repeats the value"):
         jax.jit(lambda f: jaxgrad.gradient(f, repeated))(f)
