@@ -24,19 +24,27 @@ _plans: dict[Any, Callable[[jax.Array], Any]] = {}
 
 def call_key(function: str, f: Any, varargs: tuple, *options: Any) -> Any:
     """The cache key of a call, or None when the call must take the full path: ``f`` must be a
-    concrete array on one device, the spacing Python scalars, and the options plain values (or
-    tuples of ints). Types are part of the key, so ``1``, ``1.0`` and ``True`` differ."""
+    concrete array on one device, the spacing Python scalars, and the options plain values or
+    tuples of them. Types are part of the key, so ``1``, ``1.0`` and ``True`` differ."""
     if type(f).__name__ != "ArrayImpl":  # concrete jax.Array (not a tracer, not numpy)
         return None
     sharding = f.sharding
     if type(sharding) is not SingleDeviceSharding:
         return None
     parts = varargs + options
-    types = tuple(map(type, parts))
-    for t, v in zip(types, parts):
-        if t not in _PLAIN and not (t is tuple and all(type(a) is int for a in v)):
+    types = []
+    for v in parts:
+        t = type(v)
+        if t is tuple:
+            inner = tuple(map(type, v))
+            if not all(i in _PLAIN for i in inner):
+                return None
+            types.append(inner)
+        elif t in _PLAIN:
+            types.append(t)
+        else:
             return None
-    return (function, f.shape, f.dtype, f.weak_type, sharding, parts, types, checks_enabled(), jax.config.jax_enable_x64)
+    return (function, f.shape, f.dtype, f.weak_type, sharding, parts, tuple(types), checks_enabled(), jax.config.jax_enable_x64)
 
 
 def lookup(key: Any) -> Callable[[jax.Array], Any] | None:

@@ -25,6 +25,7 @@ from jaxgrad._args import (
 from jaxgrad._checks import checks_enabled
 from jaxgrad._core import derivative_along, keep_sharding, to_output, to_working
 from jaxgrad._derivative import prepare_axis
+from jaxgrad._dispatch import call_key, lookup, on_device, remember
 from jaxgrad._halo import sharded_jit
 
 Array = jax.Array
@@ -121,13 +122,21 @@ def _curl(F: Array, traced: tuple, static: tuple, accuracy: int) -> Array | tupl
 
 
 def _scalar_call(core, f, varargs, axis, orders, accuracy, boundary, period, what):
-    f = as_field(f)
+    key = call_key(what, f, varargs, axis, accuracy, boundary, period)
+    plan = lookup(key)
+    if plan is not None:
+        return plan(f)
+    given, f = f, as_field(f)
     axes = normalize_axes(axis, f.ndim)
     if not axes:
         raise ValueError(f"{what} needs at least one axis to differentiate; f has shape {f.shape}")
     grid, accuracy = prepare_grid(f.shape, varargs, axes, orders, accuracy, boundary, period, what)
     static, traced = _split(grid)
-    return keep_sharding(core, f, traced, static=static, accuracy=accuracy)
+    out = keep_sharding(core, f, traced, static=static, accuracy=accuracy)
+    if f is given:  # no conversion outside the kernel: the next such call can skip all of the above
+        kernel, steps = core.specialize(static=static, accuracy=accuracy), jax.tree.map(on_device, traced)
+        remember(key, lambda f: kernel(f, steps))
+    return out
 
 
 def _field_call(core, F, varargs, accuracy, boundary, period, what, square=True, dims=None):

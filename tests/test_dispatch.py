@@ -84,3 +84,17 @@ def test_plans_are_bounded():
     for i in range(_dispatch._MAX_PLANS + 20):
         jaxgrad.gradient(f, 1.0 + i)
     assert 0 < len(_dispatch._plans) <= _dispatch._MAX_PLANS
+
+
+def test_operators_reuse_plans_and_still_validate():
+    f = jnp.asarray(np.random.default_rng(1).standard_normal((12, 10)), jnp.float32)
+    call = lambda: jaxgrad.laplacian(f, 0.1, 0.2, accuracy=4, boundary=("periodic", "one-sided"))
+    first, second = call(), call()
+    assert len(_dispatch._plans) == 1
+    np.testing.assert_array_equal(first, second)
+    h = [jaxgrad.hessian(f, 0.5, axis=(0, 1)) for _ in range(2)]
+    np.testing.assert_array_equal(h[0], h[1])
+    assert len(_dispatch._plans) == 2
+    for _ in range(2):
+        with pytest.raises(ValueError, match="boundary"):
+            jaxgrad.laplacian(f, 0.1, 0.2, boundary=("periodic", "sideways"))
