@@ -20,7 +20,7 @@ from jaxgrad._args import (
 )
 from jaxgrad._checks import checks_enabled
 from jaxgrad._core import derivative_along, keep_sharding, min_points, to_output, to_working
-from jaxgrad._dispatch import call_key, lookup, on_device, remember
+from jaxgrad._dispatch import call_key, lookup, remember_call
 from jaxgrad._halo import sharded_jit
 
 Array = jax.Array
@@ -125,8 +125,7 @@ def derivative(
     static = {"axis": axis, "order": order, "accuracy": accuracy, "periodic": periodic, "check": checks_enabled()}
     out = keep_sharding(_derivative, f, spacing, period, **static)
     if f is given:  # no conversion outside the kernel: the next such call can skip all of the above
-        kernel, step, period = _derivative.specialize(**static), on_device(spacing), on_device(period)
-        remember(key, lambda f: kernel(f, step, period))
+        remember_call(key, _derivative.specialize(**static), spacing, period)
     return out
 
 

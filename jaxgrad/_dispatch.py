@@ -59,6 +59,13 @@ def remember(key: Any, plan: Callable[[jax.Array], Any]) -> None:
     _plans[key] = plan
 
 
+def remember_call(key: Any, kernel: Callable, *args: Any) -> None:
+    """Remembers ``f -> kernel(f, *args)``, with the Python scalars of ``args`` on the device."""
+    if key is not None:
+        args = jax.tree.map(on_device, args)
+        remember(key, lambda f: kernel(f, *args))
+
+
 def on_device(spacing: Any) -> Any:
     """A Python scalar step as a device scalar of the same (weak) type: passing it to a jitted
     kernel skips the host-to-device transfer of a Python number on every call."""

@@ -25,7 +25,7 @@ from jaxgrad._args import (
 from jaxgrad._checks import checks_enabled
 from jaxgrad._core import derivative_along, keep_sharding, to_output, to_working
 from jaxgrad._derivative import prepare_axis
-from jaxgrad._dispatch import call_key, lookup, on_device, remember
+from jaxgrad._dispatch import call_key, lookup, remember_call
 from jaxgrad._halo import sharded_jit
 
 Array = jax.Array
@@ -134,14 +134,17 @@ def _scalar_call(core, f, varargs, axis, orders, accuracy, boundary, period, wha
     static, traced = _split(grid)
     out = keep_sharding(core, f, traced, static=static, accuracy=accuracy)
     if f is given:  # no conversion outside the kernel: the next such call can skip all of the above
-        kernel, steps = core.specialize(static=static, accuracy=accuracy), jax.tree.map(on_device, traced)
-        remember(key, lambda f: kernel(f, steps))
+        remember_call(key, core.specialize(static=static, accuracy=accuracy), traced)
     return out
 
 
 def _field_call(core, F, varargs, accuracy, boundary, period, what, square=True, dims=None):
+    key = call_key(what, F, varargs, accuracy, boundary, period)
+    plan = lookup(key)
+    if plan is not None:
+        return plan(F)
     as_array = not isinstance(F, (list, tuple))
-    F = stack_components(F)
+    given, F = F, stack_components(F)
     m, shape = F.shape[0], F.shape[1:]
     k = len(shape)
     if square and m != k:
@@ -158,7 +161,10 @@ def _field_call(core, F, varargs, accuracy, boundary, period, what, square=True,
         )
     grid, accuracy = prepare_grid(shape, varargs, tuple(range(k)), (1,), accuracy, boundary, period, what)
     static, traced = _split(grid)
-    return keep_sharding(core, F, traced, spatial_ndim=k, static=static, accuracy=accuracy)
+    out = keep_sharding(core, F, traced, spatial_ndim=k, static=static, accuracy=accuracy)
+    if F is given:  # an array field used as it is: the next such call can skip all of the above
+        remember_call(key, core.specialize(static=static, accuracy=accuracy), traced)
+    return out
 
 
 def laplacian(

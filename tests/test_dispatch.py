@@ -98,3 +98,16 @@ def test_operators_reuse_plans_and_still_validate():
     for _ in range(2):
         with pytest.raises(ValueError, match="boundary"):
             jaxgrad.laplacian(f, 0.1, 0.2, boundary=("periodic", "sideways"))
+
+
+def test_vector_field_operators_reuse_plans():
+    F = jnp.asarray(np.random.default_rng(2).standard_normal((3, 6, 7, 8)), jnp.float32)
+    for op in (jaxgrad.divergence, jaxgrad.curl, jaxgrad.jacobian):
+        full = op(list(F), 0.5, 0.25, 1.0, accuracy=4)  # a list: always the full path
+        first, second = op(F, 0.5, 0.25, 1.0, accuracy=4), op(F, 0.5, 0.25, 1.0, accuracy=4)
+        for a, b, c in zip(jax.tree.leaves(full), jax.tree.leaves(first), jax.tree.leaves(second)):
+            np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-6)
+            np.testing.assert_array_equal(c, b)
+    assert len(_dispatch._plans) == 3
+    with pytest.raises(ValueError, match="one component per spatial axis"):
+        jaxgrad.divergence(F[:2], 0.5)
