@@ -20,7 +20,7 @@ from jaxgrad._args import (
 )
 from jaxgrad._checks import checks_enabled
 from jaxgrad._core import derivative_along, keep_sharding, min_points, to_output, to_working
-from jaxgrad._dispatch import call_key, lookup, remember_call
+from jaxgrad._dispatch import find_plan, remember_call
 from jaxgrad._halo import sharded_jit
 
 Array = jax.Array
@@ -109,8 +109,7 @@ def derivative(
       >>> float(jnp.max(jnp.abs(d - jnp.cos(theta)))) < 1e-5
       True
     """
-    key = call_key("derivative", f, (spacing,), axis, order, accuracy, boundary, period)
-    plan = lookup(key)
+    key, plan = find_plan("derivative", f, (spacing,), axis, order, accuracy, boundary, period)
     if plan is not None:
         return plan(f)
     given, f = f, as_field(f)

@@ -47,8 +47,10 @@ def call_key(function: str, f: Any, varargs: tuple, *options: Any) -> Any:
     return (function, f.shape, f.dtype, f.weak_type, sharding, parts, tuple(types), checks_enabled(), jax.config.jax_enable_x64)
 
 
-def lookup(key: Any) -> Callable[[jax.Array], Any] | None:
-    return None if key is None else _plans.get(key)
+def find_plan(function: str, f: Any, varargs: tuple, *options: Any) -> tuple[Any, Callable[[jax.Array], Any] | None]:
+    """The call's key (see :func:`call_key`) and the plan remembered for it, if any."""
+    key = call_key(function, f, varargs, *options)
+    return key, None if key is None else _plans.get(key)
 
 
 def remember(key: Any, plan: Callable[[jax.Array], Any]) -> None:

@@ -9,7 +9,7 @@ import jax
 from jaxgrad._args import as_field, normalize_axes, normalize_int, normalize_spacing, reduce_uniform, shift_origin
 from jaxgrad._checks import checks_enabled
 from jaxgrad._core import differentiate_axis, keep_sharding, to_output, to_working
-from jaxgrad._dispatch import call_key, lookup, on_device, remember
+from jaxgrad._dispatch import find_plan, remember_call
 from jaxgrad._halo import sharded_jit
 
 Array = jax.Array
@@ -82,8 +82,7 @@ def gradient(f: Any, *varargs: Any, axis: int | tuple[int, ...] | None = None, e
       Array([[ 2.,  2., -1.],
              [ 2.,  2., -1.]], dtype=float32)
     """
-    key = call_key("gradient", f, varargs, axis, edge_order)
-    plan = lookup(key)
+    key, plan = find_plan("gradient", f, varargs, axis, edge_order)
     if plan is not None:
         return plan(f)
     given, f = f, as_field(f)
@@ -101,6 +100,6 @@ def gradient(f: Any, *varargs: Any, axis: int | tuple[int, ...] | None = None, e
     static = {"axes": axes, "edge_order": edge_order, "check": checks_enabled()}
     out = keep_sharding(_gradient, f, spacings, **static)
     if f is given:  # no conversion outside the kernel: the next such call can skip all of the above
-        kernel, steps = _gradient.specialize(**static), tuple(map(on_device, spacings))
-        remember(key, (lambda f: kernel(f, steps)[0]) if len(axes) == 1 else (lambda f: kernel(f, steps)))
+        kernel = _gradient.specialize(**static)
+        remember_call(key, (lambda f, s: kernel(f, s)[0]) if len(axes) == 1 else kernel, spacings)
     return out[0] if len(axes) == 1 else out

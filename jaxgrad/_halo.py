@@ -25,7 +25,7 @@ from jax import lax
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from jaxgrad._apply import Stencil, apply_stencil, edge_terms, join, weighted_sum
+from jaxgrad._apply import Stencil, apply_stencil, constant_weights, edge_terms, join, weighted_sum
 
 Array = jax.Array
 
@@ -247,7 +247,7 @@ def _exchanged(f: Array, axis: int, stencil: Stencil, layout: Layout, names: tup
                 edge = lax.concatenate([edge, *rest] if side == "left" else [*rest, edge], axis) if count > edge_rows else edge
                 block = jnp.where(shard == owner, edge, block)
             blocks.append(block)
-        return join(blocks, axis, stencil)
+        return join(blocks, axis, pad=constant_weights(stencil))
 
     spec = layout.partition(f.ndim)
     mapped = jax.shard_map(local, mesh=_mesh(layout), in_specs=(spec, *[P()] * len(arrays)), out_specs=spec)

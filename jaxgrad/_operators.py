@@ -25,7 +25,7 @@ from jaxgrad._args import (
 from jaxgrad._checks import checks_enabled
 from jaxgrad._core import derivative_along, keep_sharding, to_output, to_working
 from jaxgrad._derivative import prepare_axis
-from jaxgrad._dispatch import call_key, lookup, remember_call
+from jaxgrad._dispatch import find_plan, remember_call
 from jaxgrad._halo import sharded_jit
 
 Array = jax.Array
@@ -122,8 +122,7 @@ def _curl(F: Array, traced: tuple, static: tuple, accuracy: int) -> Array | tupl
 
 
 def _scalar_call(core, f, varargs, axis, orders, accuracy, boundary, period, what):
-    key = call_key(what, f, varargs, axis, accuracy, boundary, period)
-    plan = lookup(key)
+    key, plan = find_plan(what, f, varargs, axis, accuracy, boundary, period)
     if plan is not None:
         return plan(f)
     given, f = f, as_field(f)
@@ -139,8 +138,7 @@ def _scalar_call(core, f, varargs, axis, orders, accuracy, boundary, period, wha
 
 
 def _field_call(core, F, varargs, accuracy, boundary, period, what, square=True, dims=None):
-    key = call_key(what, F, varargs, accuracy, boundary, period)
-    plan = lookup(key)
+    key, plan = find_plan(what, F, varargs, accuracy, boundary, period)
     if plan is not None:
         return plan(F)
     as_array = not isinstance(F, (list, tuple))
