@@ -35,18 +35,18 @@ def workloads(quick: bool):
     f3 = rng.standard_normal((s3, s3, s3), dtype=np.float32)
     x2 = np.cumsum(rng.uniform(0.5, 1.5, s2)).astype(np.float32)
     row, grid, slab = ((8,), ("i",)), ((4, 2), ("i", "j")), ((8,), ("i",))
-    gradient = lambda *v, **k: lambda f: jaxgrad.gradient(f, *v, **k)
+    gradient = lambda *v, **k: lambda f, halo=True: jaxgrad.gradient(f, *v, halo=halo, **k)
     yield f"gradient, 2-D {s2}^2, all axes", f2, row, P("i"), gradient(), jnp.gradient
     yield f"gradient, 2-D {s2}^2, all axes", f2, grid, P("i", "j"), gradient(), jnp.gradient
     yield f"gradient, 2-D {s2}^2, coordinates, edge_order=2", f2, grid, P("i", "j"), gradient(x2, x2, edge_order=2), None
     yield f"gradient, 3-D {s3}^3, all axes", f3, slab, P("i"), gradient(), jnp.gradient
     yield f"gradient, 3-D {s3}^3, all axes", f3, grid, P("i", "j"), gradient(), jnp.gradient
     yield (f"derivative accuracy 8, axis 0, 2-D {s2}^2", f2, grid, P("i", "j"),
-           lambda f: jaxgrad.derivative(f, 0.5, axis=0, accuracy=8), None)
+           lambda f, halo=True: jaxgrad.derivative(f, 0.5, axis=0, accuracy=8, halo=halo), None)
     yield (f"laplacian accuracy 4, coordinates, 2-D {s2}^2", f2, grid, P("i", "j"),
-           lambda f: jaxgrad.laplacian(f, x2, x2, accuracy=4), None)
+           lambda f, halo=True: jaxgrad.laplacian(f, x2, x2, accuracy=4, halo=halo), None)
     yield (f"periodic derivative, axis 0, 2-D {s2}^2", f2, grid, P("i", "j"),
-           lambda f: jaxgrad.derivative(f, 0.5, axis=0, boundary="periodic"), None)
+           lambda f, halo=True: jaxgrad.derivative(f, 0.5, axis=0, boundary="periodic", halo=halo), None)
 
 
 def describe(found: dict) -> str:
@@ -71,18 +71,16 @@ def table(title, f, mesh_shape, spec, ours, theirs, rounds: int) -> None:
     sharding = NamedSharding(mesh, spec)
     fs = jax.device_put(f, sharding)
     f1 = jax.device_put(f, jax.devices()[0])
-    with jaxgrad.halo_exchange(False):
-        xla_path = jax.jit(lambda f: ours(f))
-        xla_path(fs)  # traced now, with the partitioner path
+    xla_path = jax.jit(lambda f: ours(f, halo=False))
     impls = {
         "jaxgrad, halo exchange": lambda: ours(fs),
         "jaxgrad, XLA partitioner": lambda: xla_path(fs),
         "jaxgrad, one device": lambda: ours(f1),
     }
-    with jaxgrad.halo_exchange(sharding):
-        found = {"jaxgrad, halo exchange": collectives(ours, fs)}
-    with jaxgrad.halo_exchange(False):
-        found["jaxgrad, XLA partitioner"] = collectives(ours, fs)
+    found = {
+        "jaxgrad, halo exchange": collectives(lambda f: ours(f, halo=sharding), fs),
+        "jaxgrad, XLA partitioner": collectives(lambda f: ours(f, halo=False), fs),
+    }
     if theirs is not None:
         impls["jax.numpy.gradient"] = lambda: theirs(fs)
         found["jax.numpy.gradient"] = collectives(theirs, fs)

@@ -1,37 +1,49 @@
 """jaxgrad: numpy.gradient for JAX, jit-compiled and differentiable, and what lies beyond it.
 
-The public API is a flat re-export of the private modules:
+The public API is a flat re-export of the private modules, in layers (see the Architecture page):
 
-* ``_gradient``: :func:`gradient`, numpy.gradient with ``edge_order`` and coordinates.
-* ``_derivative``: :func:`derivative` of any order and accuracy, and :func:`derivative_matrix`.
-* ``_operators``: :func:`laplacian`, :func:`divergence`, :func:`curl`, :func:`hessian`, :func:`jacobian`.
-* ``_penalties``: :func:`total_variation`, :func:`smoothness`, penalties for loss functions.
-* ``_weights``: :func:`stencil`, exact finite-difference weights.
-* ``_checks``: :func:`runtime_checks`, opt-in checks of traced coordinates with checkify.
-* ``_halo``: :func:`halo_exchange`, how arrays sharded along a differentiated axis are handled.
+* ``_weights``: pure maths, Fornberg's recursion and exact weights (imports nothing from here).
+* ``_stencils``: stencil plans (which points, which weights) and :func:`stencil`.
+* ``_apply`` and ``_halo``: applying a plan along one axis, on one device or across shards.
+* ``_core``: one derivative along one axis; dtype rules.
+* ``_args`` and ``_launch``: validation, and the one launch path every public function takes.
+* ``_gradient``, ``_derivative``, ``_operators``, ``_penalties``, ``_checks``: the public functions.
 """
 
-from jaxgrad._checks import runtime_checks
+from typing import Any
+
+from jaxgrad._checks import check_spacing
 from jaxgrad._derivative import derivative, derivative_matrix
 from jaxgrad._gradient import gradient
-from jaxgrad._halo import halo_exchange
 from jaxgrad._operators import curl, divergence, hessian, jacobian, laplacian
 from jaxgrad._penalties import smoothness, total_variation
-from jaxgrad._weights import stencil
+from jaxgrad._stencils import stencil
 
 __all__ = [
+    "check_spacing",
     "curl",
     "derivative",
     "derivative_matrix",
     "divergence",
     "gradient",
-    "halo_exchange",
     "hessian",
     "jacobian",
     "laplacian",
-    "runtime_checks",
     "smoothness",
     "stencil",
     "total_variation",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+_REMOVED = {
+    "runtime_checks": "pass traced spacing through jaxgrad.check_spacing(x) instead",
+    "halo_exchange": "pass halo=False or halo=<NamedSharding> to the function instead",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Removed in 0.2.0: both were context managers read while tracing, which silently did nothing
+    # around a function that was already traced.
+    if name in _REMOVED:
+        raise AttributeError(f"jaxgrad.{name} was removed in 0.2.0: {_REMOVED[name]} (see CHANGELOG.md)")
+    raise AttributeError(f"module 'jaxgrad' has no attribute {name!r}")

@@ -1,39 +1,19 @@
-"""Applying a finite-difference stencil along one axis: the hot path, and the only place that
-slices the data.
-
-A :class:`Stencil` describes, for one axis of length ``n``, how every output point is formed:
-
-* ``left`` leading points: weighted sums of the window ``f[0:len(left_weights)]``;
-* the interior points ``left <= i < n - right``: ``sum_k weights[k] * f[i + offsets[k]]``;
-* ``right`` trailing points: weighted sums of the window ``f[n - len(right_weights):n]``
-  (an empty window gives zeros, which forward differences use);
-* or, when ``periodic``, every point from the interior formula with indices taken modulo ``n``.
-
-Each weight is a scalar (uniform grids) or a 1-D array with one value per output point of its
-block (coordinate grids). Weights that are exactly zero are left out by the weight builders, so a
-NaN or inf in ``f`` only reaches the outputs whose stencils use it.
+"""Applying a stencil plan (:class:`jaxgrad._stencils.Stencil`) along one axis: the hot path,
+and the only place that slices the data (the halo path in ``_halo`` slices shards with the same
+helpers).
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
+from jaxgrad._stencils import Stencil, constant_weights
+
 Array = jax.Array
-
-
-class Stencil(NamedTuple):
-    offsets: tuple[int, ...]
-    weights: tuple[Any, ...]
-    left: int = 0
-    right: int = 0
-    left_weights: tuple[Any, ...] = ()
-    right_weights: tuple[Any, ...] = ()
-    periodic: bool = False
-    scale: Any = None  # a common factor (h**-order on uniform grids), applied once per block
 
 
 def _along(w: Any, axis: int, ndim: int) -> Any:
@@ -53,7 +33,7 @@ def weighted_sum(terms: list[tuple[Any, Array]], axis: int, shape: tuple[int, ..
     # Pair constant weights of opposite sign, w * (a - b): central stencils then cost one
     # multiply per pair, as a hand-written (f[i+1] - f[i-1]) * c does.
     pending = list(terms)
-    total = None
+    total: Any = None
     while pending:
         w, x = pending.pop(0)
         partner = next((i for i, (v, _) in enumerate(pending) if _is_constant(w) and _is_constant(v) and v == -w), None)
@@ -68,27 +48,24 @@ def weighted_sum(terms: list[tuple[Any, Array]], axis: int, shape: tuple[int, ..
     return total.astype(dtype)
 
 
-def constant_weights(stencil: Stencil) -> bool:
-    return not any(jnp.ndim(w) for w in stencil.weights)
-
-
 def join(blocks: list[Array], axis: int, *, pad: bool) -> Array:
     """Consecutive blocks along ``axis``, joined; ``pad`` allows the padded form (see below).
 
     XLA:CPU fuses a concatenation along a major axis into the loop that computes its blocks, but
     along the last (contiguous) axis of a 2-D or larger array it first materializes them and then
     copies: a full-size temporary and twice the memory traffic. There, for constant weights, the
-    blocks are padded to full length and added, which fuses into one loop (measured 1.6x faster
-    on 4096^2). Measured the other way, and so concatenated: 1-D arrays, and blocks weighted
-    along the axis (coordinate grids: callers pass ``pad=False``), where the padded form was 2x
-    slower. The padding is -0.0, the identity of addition for every value, signed zeros included.
+    blocks are padded to full length and added, which fuses into one loop. 1-D arrays and blocks
+    weighted along the axis (coordinate grids) are concatenated: there the padded form measured
+    slower (numbers on the Performance page). The padding is -0.0, the identity of addition for
+    every value, signed zeros included.
     """
     if len(blocks) == 1:
         return blocks[0]
     if not pad or axis != blocks[0].ndim - 1 or blocks[0].ndim == 1:
         return lax.concatenate(blocks, axis)
     n = sum(b.shape[axis] for b in blocks)
-    total, start = None, 0
+    total: Any = None
+    start = 0
     for b in blocks:
         size = b.shape[axis]
         config = [(0, 0, 0)] * (b.ndim - 1) + [(start, n - start - size, 0)]
@@ -100,8 +77,8 @@ def join(blocks: list[Array], axis: int, *, pad: bool) -> Array:
 
 def _shifted(f: Array, k: int, axis: int) -> Array:
     """``f[(i + k) mod n]`` along ``axis``. On the last axis the two pieces are padded and added
-    whatever the weights (measured: 6x faster than concatenation with constant weights, 2.4x with
-    coordinate weights)."""
+    whatever the weights: a rotation has no weights of its own, and concatenating its pieces makes
+    the temporary described in :func:`join` (measured on the Performance page)."""
     n = f.shape[axis]
     k %= n
     if k == 0:
@@ -123,7 +100,7 @@ def apply_stencil(f: Array, axis: int, stencil: Stencil) -> Array:
 
     lo, hi = stencil.left, n - stencil.right
     # The interior is traced last, so that reverse mode accumulates it first: XLA:CPU's fused
-    # backward loop (a sum of padded pieces) ran ~15% faster in that order.
+    # backward loop (a sum of padded pieces) runs faster in that order (Performance page).
     first = [block(lo, edge_terms(f, axis, stencil, "left"))] if lo > 0 else []
     last = [block(stencil.right, edge_terms(f, axis, stencil, "right"))] if stencil.right > 0 else []
     middle = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 import weakref
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
@@ -22,6 +22,7 @@ Array = jax.Array
 Spacing = float | np.ndarray | Array
 
 BOUNDARIES = ("one-sided", "periodic")
+Boundary = Literal["one-sided", "periodic"]
 
 
 def is_traced(x: Any) -> bool:
@@ -179,7 +180,7 @@ def _device_facts(x: Array) -> Array:
 _FACTS: dict[int, tuple[weakref.ref, tuple]] = {}
 
 
-def coordinate_facts(x: Array | np.ndarray) -> tuple[bool, bool, bool, bool, Any]:
+def coordinate_facts(x: Any) -> tuple[bool, bool, bool, bool, Any]:
     """(finite, distinct neighbours, strictly monotone, evenly spaced, first step) of concrete
     coordinates: in numpy for numpy arrays, else on the device (no copy to the host), once per array."""
     if x.shape[0] < 2:  # no steps: the callers' point counts reject such axes
@@ -196,8 +197,11 @@ def coordinate_facts(x: Array | np.ndarray) -> tuple[bool, bool, bool, bool, Any
         lo, hi, step_min, step_max, step_abs_min, step = np.asarray(_device_facts(x))
     finite = bool(np.isfinite(lo) and np.isfinite(hi))
     facts = finite, bool(step_abs_min > 0), bool(step_min > 0 or step_max < 0), bool(step_min == step_max), step
+    def forget(_: Any) -> None:
+        _FACTS.pop(key, None)
+
     try:
-        _FACTS[key] = (weakref.ref(x, lambda _, key=key: _FACTS.pop(key, None)), facts)
+        _FACTS[key] = (weakref.ref(x, forget), facts)
     except TypeError:  # an array type without weak references: no caching
         pass
     return facts
@@ -231,7 +235,7 @@ def spacing_entry(value: Any, n: int, axis: int, *, monotone: bool = False) -> S
     return _coordinates(value, n, axis, monotone)
 
 
-def _values_at(x: Array | np.ndarray, indices: list[int]) -> list[float]:
+def _values_at(x: Any, indices: list[int]) -> list[float]:
     """Some entries of concrete coordinates as Python floats (evaluated now, also when the array
     is a constant captured inside a user's jit)."""
     with jax.ensure_compile_time_eval():

@@ -1,48 +1,81 @@
-"""Opt-in runtime checks of traced spacing, for use with ``jax.experimental.checkify``.
+"""``check_spacing``: checks of spacing that is only known when the program runs.
 
-Concrete spacing is always checked in Python. Traced spacing (coordinates inside ``jit``, under
-``vmap`` or ``grad``) can only be checked when the program runs; those checks cost time on every
-call even when nothing reads them, so they are compiled in only inside :func:`runtime_checks`.
+Concrete spacing is always checked in Python, before anything is traced. Traced spacing
+(coordinates inside ``jit``, under ``vmap`` or ``grad``) can only be checked on the device; those
+checks cost time on every call, so they are opt-in and explicit: the user passes the spacing
+through :func:`check_spacing`, which puts ``checkify`` checks in the data flow and returns the
+spacing unchanged.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-from collections.abc import Iterator
+from typing import Any
 
-_ENABLED = contextvars.ContextVar("jaxgrad_runtime_checks", default=False)
+import jax.numpy as jnp
+import numpy as np
+from jax.experimental import checkify
+from jax.typing import ArrayLike
+
+from jaxgrad._args import is_traced
 
 
-@contextlib.contextmanager
-def runtime_checks(enabled: bool = True) -> Iterator[None]:
-    """Compiles runtime checks of traced spacing into the jaxgrad calls traced inside the block.
+def _problems(x: Any, period: Any, monotone: bool) -> list[tuple[Any, str]]:
+    """(condition that must hold, message) pairs for a step or a coordinate array."""
+    if jnp.ndim(x) == 0:
+        return [(jnp.isfinite(x) & (x != 0), "spacing must be finite and nonzero")]
+    closed = x if period is None else jnp.append(x, x[0] + period)
+    steps = jnp.diff(closed)
+    found = [(jnp.all(jnp.isfinite(closed)), "coordinates must be finite")]
+    if monotone:
+        found.append((jnp.all(steps > 0) | jnp.all(steps < 0), "coordinates must be strictly monotone"))
+    else:
+        found.append((jnp.all(steps != 0), "coordinates must be distinct"))
+    return found
 
-    The checks (steps finite and nonzero; coordinates finite, distinct and, for
-    :func:`jaxgrad.derivative` and the operators, strictly monotone; periodic wrap-around step of
-    the same sign) are ``checkify`` debug checks: reported by
-    :func:`jax.experimental.checkify.checkify` with ``errors=checkify.user_checks``, and no-ops
-    otherwise. Outside this block no check is compiled and calls cost nothing extra.
+
+def check_spacing(spacing: ArrayLike, *, monotone: bool = False, period: ArrayLike | None = None) -> Any:
+    """Checks a step or a 1-D coordinate array, and returns it unchanged.
+
+    jaxgrad checks concrete spacing by itself. Traced spacing (coordinates that are arguments of a
+    ``jax.jit``-ed function, or under ``vmap`` and ``grad``) cannot be inspected while tracing;
+    pass it through this function to have it checked when the program runs:
+    ``jaxgrad.gradient(f, jaxgrad.check_spacing(x))``. The checks are
+    :func:`jax.experimental.checkify.debug_check` s: reported by
+    :func:`jax.experimental.checkify.checkify` (with ``errors=checkify.user_checks``), free of cost
+    and of effect without it. Concrete spacing is checked at once and raises ``ValueError``.
 
     Args:
-      enabled: ``False`` turns checks off inside an enclosing block.
+      spacing: a scalar step (checked finite and nonzero) or a 1-D coordinate array (checked
+        finite and distinct; see ``monotone``).
+      monotone: also require strictly increasing or strictly decreasing coordinates, as
+        :func:`jaxgrad.derivative` and the operators do.
+      period: the period of periodic coordinates: the wrap-around step ``x[0] + period - x[-1]``
+        is checked with the others.
+
+    Returns:
+      ``spacing``, unchanged.
 
     Examples:
       >>> import jax, jax.numpy as jnp, jaxgrad
       >>> from jax.experimental import checkify
-      >>> slope = jax.jit(lambda f, x: jaxgrad.gradient(f, x))
-      >>> with jaxgrad.runtime_checks():
-      ...     err, out = checkify.checkify(slope, errors=checkify.user_checks)(
-      ...         jnp.arange(4.0), jnp.array([0.0, 1.0, 1.0, 2.0]))
+      >>> slope = lambda f, x: jaxgrad.gradient(f, jaxgrad.check_spacing(x))
+      >>> checked = jax.jit(checkify.checkify(slope, errors=checkify.user_checks))
+      >>> err, out = checked(jnp.arange(4.0), jnp.array([0.0, 1.0, 1.0, 2.0]))
       >>> err.get()
-      'jaxgrad: coordinates must be finite and distinct (`check` failed)'
+      'jaxgrad: coordinates must be distinct (`check` failed)'
     """
-    token = _ENABLED.set(bool(enabled))
-    try:
-        yield
-    finally:
-        _ENABLED.reset(token)
-
-
-def checks_enabled() -> bool:
-    return _ENABLED.get()
+    if not isinstance(monotone, bool):
+        raise TypeError(f"monotone must be True or False, got {monotone!r}")
+    if np.ndim(spacing) > 1:
+        raise ValueError(f"spacing must be a scalar step or a 1-D coordinate array, got shape {np.shape(spacing)}")
+    x: Any = spacing if is_traced(spacing) else jnp.asarray(spacing)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(jnp.result_type(float))
+    if period is not None and np.ndim(period) != 0:
+        raise ValueError(f"period must be a scalar, got shape {np.shape(period)}")
+    for ok, message in _problems(x, period, monotone):
+        if is_traced(ok):
+            checkify.debug_check(ok, "jaxgrad: " + message)
+        elif not bool(ok):
+            raise ValueError(f"{message}, got {np.asarray(spacing)!r}")
+    return spacing

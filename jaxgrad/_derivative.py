@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+from jax.experimental import sparse
+from jax.typing import ArrayLike
 
 from jaxgrad._args import (
+    Boundary,
     as_field,
     normalize_accuracy,
     normalize_axes,
@@ -18,10 +22,10 @@ from jaxgrad._args import (
     shift_origin,
     spacing_entry,
 )
-from jaxgrad._checks import checks_enabled
-from jaxgrad._core import derivative_along, keep_sharding, min_points, to_output, to_working
-from jaxgrad._dispatch import find_plan, remember_call
-from jaxgrad._halo import sharded_jit
+from jaxgrad._core import derivative_along, min_points, scheme_stencil, to_output, to_working
+from jaxgrad._halo import Halo, Layout
+from jaxgrad._launch import Plan, kernel, launch
+from jaxgrad._stencils import matrix_entries
 
 Array = jax.Array
 
@@ -48,24 +52,39 @@ def prepare_axis(
     return spacing, period
 
 
-@sharded_jit
+@kernel
 def _derivative(
-    f: Array, spacing: Any, period: Any, axis: int, order: int, accuracy: int, periodic: bool, check: bool = False
+    f: Array, spacing: Any, period: Any, *, axis: int, order: int, accuracy: int, periodic: bool, layout: Layout | None
 ) -> Array:
     g = to_working(f)
-    out = derivative_along(g, spacing, axis, order=order, accuracy=accuracy, periodic=periodic, period=period, check=check)
+    out = derivative_along(g, spacing, axis, layout, order=order, accuracy=accuracy, periodic=periodic, period=period)
     return to_output(out, f.dtype)
 
 
+def _plan(f: Any, spacing: Any, *, axis: Any, order: Any, accuracy: Any, boundary: Any, period: Any) -> Plan:
+    f = as_field(f)
+    axes = normalize_axes(axis, f.ndim)
+    if len(axes) != 1:
+        raise TypeError(f"derivative takes a single int axis, got {axis!r}")
+    (axis,) = axes
+    order = normalize_int(order, "order", 1)
+    accuracy = normalize_accuracy(accuracy)
+    (periodic,) = normalize_boundaries(boundary, 1)
+    spacing, period = prepare_axis(f.shape, spacing, axis, (order,), accuracy, periodic, period, "a derivative")
+    static = {"axis": axis, "order": order, "accuracy": accuracy, "periodic": periodic}
+    return Plan(_derivative, f, (spacing, period), static)
+
+
 def derivative(
-    f: Any,
-    spacing: Any = 1.0,
+    f: ArrayLike,
+    spacing: ArrayLike = 1.0,
     *,
     axis: int = -1,
     order: int = 1,
     accuracy: int = 2,
-    boundary: str = "one-sided",
-    period: Any = None,
+    boundary: Boundary = "one-sided",
+    period: ArrayLike | None = None,
+    halo: Halo = True,
 ) -> Array:
     """The ``order``-th derivative of sampled data along one axis, to any even order of accuracy.
 
@@ -89,6 +108,7 @@ def derivative(
       period: for a periodic axis given by coordinates, its period ``L``: the step from the last
         point to the first is ``x[0] + L - x[-1]``. Not used with a scalar step, where the period
         is ``n * h``.
+      halo: how an array sharded along ``axis`` is handled, as in :func:`jaxgrad.gradient`.
 
     Returns:
       An array of ``f``'s shape and dtype (integer data give JAX's default float dtype).
@@ -109,39 +129,31 @@ def derivative(
       >>> float(jnp.max(jnp.abs(d - jnp.cos(theta)))) < 1e-5
       True
     """
-    key, plan = find_plan("derivative", f, (spacing,), axis, order, accuracy, boundary, period)
-    if plan is not None:
-        return plan(f)
-    given, f = f, as_field(f)
-    axes = normalize_axes(axis, f.ndim)
-    if len(axes) != 1:
-        raise TypeError(f"derivative takes a single int axis, got {axis!r}")
-    (axis,) = axes
-    order = normalize_int(order, "order", 1)
-    accuracy = normalize_accuracy(accuracy)
-    (periodic,) = normalize_boundaries(boundary, 1)
-    spacing, period = prepare_axis(f.shape, spacing, axis, (order,), accuracy, periodic, period, "a derivative")
-    static = {"axis": axis, "order": order, "accuracy": accuracy, "periodic": periodic, "check": checks_enabled()}
-    out = keep_sharding(_derivative, f, spacing, period, **static)
-    if f is given:  # no conversion outside the kernel: the next such call can skip all of the above
-        remember_call(key, _derivative.specialize(**static), spacing, period)
-    return out
+    options = {"axis": axis, "order": order, "accuracy": accuracy, "boundary": boundary, "period": period}
+    return launch("derivative", _plan, f, (spacing,), options, halo)
+
+
+# Dense matrices past this many rows are refused: 8192^2 float32 entries take 256 MiB already.
+DENSE_MAX = 8192
 
 
 def derivative_matrix(
     n: int,
-    spacing: Any = 1.0,
+    spacing: ArrayLike = 1.0,
     *,
     order: int = 1,
     accuracy: int = 2,
-    boundary: str = "one-sided",
-    period: Any = None,
-) -> Array:
+    boundary: Boundary = "one-sided",
+    period: ArrayLike | None = None,
+    format: Literal["dense", "sparse"] = "dense",
+) -> Any:
     """The ``(n, n)`` matrix ``D`` with ``D @ f == derivative(f, spacing, order=..., ...)`` for 1-D ``f``.
 
     Useful for implicit time steps and boundary-value problems (``jnp.linalg.solve``), and to look
-    at a scheme. It is built by applying :func:`derivative` to the identity, so the two agree to
-    rounding by construction, and it is differentiable with respect to the coordinates.
+    at a scheme. The dense form is built by applying :func:`derivative` to the identity, so the two
+    agree to rounding by construction; the sparse form holds only the stencils' entries
+    (``n * (order + accuracy + 1)`` at most), for grids too large for a dense matrix. Both are
+    differentiable with respect to the coordinates.
 
     Args:
       n: the number of grid points.
@@ -150,20 +162,50 @@ def derivative_matrix(
       accuracy: the order of accuracy, as in :func:`derivative`.
       boundary: ``"one-sided"`` or ``"periodic"``, as in :func:`derivative`.
       period: the period of periodic coordinates, as in :func:`derivative`.
+      format: ``"dense"`` (an array; at most ``DENSE_MAX = 8192`` rows) or ``"sparse"`` (a
+        :class:`jax.experimental.sparse.BCOO` matrix: ``D @ f`` works under ``jit``, and
+        ``D.todense()`` gives the dense form).
 
     Returns:
-      A dense ``(n, n)`` array in JAX's default float dtype.
+      An ``(n, n)`` matrix in JAX's default float dtype (the coordinates' float dtype, if wider).
+
+    Raises:
+      ValueError: a dense matrix of more than ``DENSE_MAX`` rows, an unknown ``format``, and every
+        error of :func:`derivative` for these arguments.
 
     Examples:
-      >>> import jaxgrad
+      >>> import jax.numpy as jnp, jaxgrad
       >>> jaxgrad.derivative_matrix(4, order=1, accuracy=2)
       Array([[-1.5,  2. , -0.5,  0. ],
              [-0.5,  0. ,  0.5,  0. ],
              [ 0. , -0.5,  0. ,  0.5],
              [ 0. ,  0.5, -2. ,  1.5]], dtype=float32)
+      >>> D = jaxgrad.derivative_matrix(10**6, 0.5, format="sparse")   # 2 million entries
+      >>> D.shape, D.nse
+      ((1000000, 1000000), 2000002)
+      >>> bool(jnp.allclose(D @ jnp.arange(10**6.0), 2.0))
+      True
     """
     n = normalize_int(n, "n", 1)
-    # Column j of D is the derivative of the j-th unit vector, i.e. D = derivative(I) along axis 0.
-    return derivative(
-        jnp.eye(n, dtype=jnp.result_type(float)), spacing, axis=0, order=order, accuracy=accuracy, boundary=boundary, period=period
-    )
+    if format not in ("dense", "sparse"):
+        raise ValueError(f"format must be 'dense' or 'sparse', got {format!r}")
+    if format == "dense":
+        if n > DENSE_MAX:
+            raise ValueError(
+                f"a dense {n} x {n} derivative matrix would hold {n * n:.3g} entries; dense matrices are "
+                f"limited to n <= {DENSE_MAX}: pass format='sparse'"
+            )
+        # Column j of D is the derivative of the j-th unit vector, i.e. D = derivative(I) along axis 0.
+        return derivative(
+            jnp.eye(n, dtype=jnp.result_type(float)), spacing, axis=0, order=order, accuracy=accuracy,
+            boundary=boundary, period=period,
+        )
+    plan = _plan(np.zeros((n, 0)), spacing, axis=0, order=order, accuracy=accuracy, boundary=boundary, period=period)
+    spacing, period = plan.args
+    dtype = jnp.result_type(float)
+    if jnp.ndim(spacing) == 1:
+        dtype = jnp.promote_types(dtype, jnp.result_type(spacing))
+    stencil = scheme_stencil(spacing, dtype, order=plan.static["order"], accuracy=plan.static["accuracy"],
+                             periodic=plan.static["periodic"], period=period)
+    values, indices = matrix_entries(stencil, n)
+    return sparse.BCOO((values.astype(dtype), jnp.asarray(indices)), shape=(n, n))

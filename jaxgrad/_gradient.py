@@ -2,31 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import jax
+from jax.typing import ArrayLike
 
 from jaxgrad._args import as_field, normalize_axes, normalize_int, normalize_spacing, reduce_uniform, shift_origin
-from jaxgrad._checks import checks_enabled
-from jaxgrad._core import differentiate_axis, keep_sharding, to_output, to_working
-from jaxgrad._dispatch import find_plan, remember_call
-from jaxgrad._halo import sharded_jit
+from jaxgrad._core import axis_stencil, real_dtype, to_output, to_working
+from jaxgrad._halo import Halo, Layout, apply_along
+from jaxgrad._launch import Plan, kernel, launch
 
 Array = jax.Array
 
 
-@sharded_jit
+@kernel
 def _gradient(
-    f: Array, spacings: tuple[Any, ...], axes: tuple[int, ...], edge_order: int, check: bool = False
-) -> tuple[Array, ...]:
+    f: Array, spacings: tuple[Any, ...], *, axes: tuple[int, ...], edge_order: int, layout: Layout | None
+) -> Array | tuple[Array, ...]:
     g = to_working(f)
-    return tuple(
-        to_output(differentiate_axis(g, s, a, order=1, half_width=1, edge_width=edge_order + 1, check=check), f.dtype)
+    out = tuple(
+        to_output(apply_along(g, a, axis_stencil(s, real_dtype(g.dtype), order=1, half_width=1, edge_width=edge_order + 1), layout), f.dtype)
         for s, a in zip(spacings, axes)
     )
+    return out[0] if len(axes) == 1 else out
 
 
-def gradient(f: Any, *varargs: Any, axis: int | tuple[int, ...] | None = None, edge_order: int = 1) -> Array | tuple[Array, ...]:
+def _plan(f: Any, *varargs: Any, axis: Any, edge_order: Any) -> Plan:
+    f = as_field(f)
+    axes = normalize_axes(axis, f.ndim)
+    edge_order = normalize_int(edge_order, "edge_order", 1)
+    if edge_order > 2:
+        raise ValueError(f"edge_order must be 1 or 2, got {edge_order}")
+    for a in axes:
+        if f.shape[a] < edge_order + 1:
+            raise ValueError(
+                f"f.shape[{a}] is {f.shape[a]}, too small for a gradient: at least edge_order + 1 = "
+                f"{edge_order + 1} points are required"
+            )
+    spacings = tuple(shift_origin(reduce_uniform(s, None)) for s in normalize_spacing(varargs, f.shape, axes))
+    return Plan(_gradient, f, (spacings,), {"axes": axes, "edge_order": edge_order})
+
+
+def gradient(
+    f: ArrayLike, *varargs: ArrayLike, axis: int | tuple[int, ...] | None = None, edge_order: Literal[1, 2] = 1,
+    halo: Halo = True,
+) -> Array | tuple[Array, ...]:
     """JAX implementation of :func:`numpy.gradient`, with ``edge_order``.
 
     The derivative of sampled data along each requested axis: second-order central differences at
@@ -42,7 +62,7 @@ def gradient(f: Any, *varargs: Any, axis: int | tuple[int, ...] | None = None, e
       bool data give JAX's default float dtype.
     * a zero step, repeated or non-finite concrete coordinates, and ``edge_order`` other than 1 or 2
       raise ``ValueError`` (numpy returns inf/NaN, or treats ``edge_order=0`` as 2). Traced
-      coordinates are checked only on request: see :func:`jaxgrad.runtime_checks`.
+      coordinates are checked only on request: see :func:`jaxgrad.check_spacing`.
     * complex or bool coordinates raise ``TypeError``.
 
     Differences from :func:`jax.numpy.gradient`: ``edge_order=2`` exists, and the result of several
@@ -55,6 +75,10 @@ def gradient(f: Any, *varargs: Any, axis: int | tuple[int, ...] | None = None, e
         that axis.
       axis: ``None`` (every axis), an int or a tuple of ints; negative values count from the end.
       edge_order: 1 or 2, the accuracy order of the one-sided differences at the edges.
+      halo: how an array sharded along a differentiated axis is handled: ``True`` exchanges
+        halos between neighbouring devices where ``f``'s sharding is visible, a ``NamedSharding``
+        gives ``f``'s sharding where it is not (traced inside a ``jit`` over automatic mesh
+        axes), ``False`` leaves it to XLA's partitioner. See the multi-device guide.
 
     Returns:
       One array of ``f``'s shape if one axis is differentiated, else a tuple of them, in axis order.
@@ -82,24 +106,4 @@ def gradient(f: Any, *varargs: Any, axis: int | tuple[int, ...] | None = None, e
       Array([[ 2.,  2., -1.],
              [ 2.,  2., -1.]], dtype=float32)
     """
-    key, plan = find_plan("gradient", f, varargs, axis, edge_order)
-    if plan is not None:
-        return plan(f)
-    given, f = f, as_field(f)
-    axes = normalize_axes(axis, f.ndim)
-    edge_order = normalize_int(edge_order, "edge_order", 1)
-    if edge_order > 2:
-        raise ValueError(f"edge_order must be 1 or 2, got {edge_order}")
-    for a in axes:
-        if f.shape[a] < edge_order + 1:
-            raise ValueError(
-                f"f.shape[{a}] is {f.shape[a]}, too small for a gradient: at least edge_order + 1 = "
-                f"{edge_order + 1} points are required"
-            )
-    spacings = tuple(shift_origin(reduce_uniform(s, None)) for s in normalize_spacing(varargs, f.shape, axes))
-    static = {"axes": axes, "edge_order": edge_order, "check": checks_enabled()}
-    out = keep_sharding(_gradient, f, spacings, **static)
-    if f is given:  # no conversion outside the kernel: the next such call can skip all of the above
-        kernel = _gradient.specialize(**static)
-        remember_call(key, (lambda f, s: kernel(f, s)[0]) if len(axes) == 1 else kernel, spacings)
-    return out[0] if len(axes) == 1 else out
+    return launch("gradient", _plan, f, varargs, {"axis": axis, "edge_order": edge_order}, halo)

@@ -6,16 +6,13 @@ its stencil reaches into from its two neighbours (``ppermute`` inside ``shard_ma
 the stencil locally; the first and last shards also compute the one-sided edge rows, and periodic
 axes pass halos around the ring.
 
-The layout reaches :func:`apply_along` as a static argument of the jitted kernels
-(:class:`Kernel`), so a kernel traced for one layout is never reused for another.
+The layout is an explicit, static argument of the jitted kernels and of :func:`apply_along`, so a
+kernel traced for one layout is never reused for another.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import math
-from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import jax
@@ -25,7 +22,8 @@ from jax import lax
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from jaxgrad._apply import Stencil, apply_stencil, constant_weights, edge_terms, join, weighted_sum
+from jaxgrad._apply import apply_stencil, edge_terms, join, weighted_sum
+from jaxgrad._stencils import Stencil, constant_weights
 
 Array = jax.Array
 
@@ -47,57 +45,26 @@ class Layout(NamedTuple):
         return P(*((None,) * (ndim - len(self.spec)) + self.spec))
 
 
-# --- the user's choice -------------------------------------------------------------------------
-
-_MODE = contextvars.ContextVar("jaxgrad_halo_exchange", default=True)
-
-
-@contextlib.contextmanager
-def halo_exchange(mode: bool | NamedSharding = True) -> Iterator[None]:
-    """Chooses how jaxgrad differentiates arrays sharded along the differentiated axis.
-
-    By default (``True``), an array whose sharding jaxgrad can see (a concrete ``jax.Array`` with a
-    ``NamedSharding``, or an array typed with explicit mesh axes inside ``jit``) is differentiated
-    with a halo exchange: each device receives only the boundary slices its stencil needs from its
-    neighbours (``shard_map`` and ``ppermute``). Inside a ``jit`` over automatic mesh axes the
-    sharding of a traced array is not visible; pass it here as a ``NamedSharding`` (the sharding
-    of the arrays given to jaxgrad) to use the same path. ``False`` leaves everything to XLA's
-    automatic partitioner.
-
-    The choice is read when a jaxgrad function is traced: enter the block outside the ``jit`` that
-    calls it, or retrace. Axes whose length is not a multiple of their shard count, or whose
-    shards are shorter than a stencil's reach, fall back to the partitioner.
-
-    Args:
-      mode: ``True`` (automatic, the default), ``False`` (off), or the ``NamedSharding`` of the
-        fields passed to jaxgrad inside the block.
-
-    Examples:
-      >>> import jax, jax.numpy as jnp, jaxgrad
-      >>> f = jnp.arange(16.0) ** 2
-      >>> with jaxgrad.halo_exchange(False):      # one device here: nothing changes
-      ...     jaxgrad.gradient(f)[:3]
-      Array([1., 2., 4.], dtype=float32)
-    """
-    if not isinstance(mode, (bool, NamedSharding)):
-        raise TypeError(f"halo_exchange takes True, False or a jax.sharding.NamedSharding, got {mode!r}")
-    token = _MODE.set(mode)
-    try:
-        yield
-    finally:
-        _MODE.reset(token)
+# A user's choice for the halo path: True (use it where the sharding is visible), False (leave
+# everything to XLA's partitioner), or the NamedSharding of a field traced inside a user's jit.
+Halo = bool | NamedSharding
 
 
-def layout_of(f: Any, sharding: Any, spatial_ndim: int | None) -> Layout | None:
-    """The layout for the halo path, from ``f``'s visible sharding (or the user's hint), or None
-    when no differentiated-capable dimension is split over more than one device."""
-    mode = _MODE.get()
-    if mode is False:
+def normalize_halo(halo: Any) -> Halo:
+    if not isinstance(halo, (bool, NamedSharding)):
+        raise TypeError(f"halo must be True, False or a jax.sharding.NamedSharding, got {halo!r}")
+    return halo
+
+
+def layout_of(f: Any, halo: Halo, sharding: Any, spatial_ndim: int | None) -> Layout | None:
+    """The layout for the halo path, from ``f``'s visible ``sharding`` (or the user's ``halo``
+    hint), or None when the path is off or no spatial dimension is split over several devices."""
+    if halo is False:
         return None
     if sharding is None and isinstance(f, jax.Array) and not isinstance(f, jax.core.Tracer):
         sharding = f.sharding
-    if sharding is None and isinstance(mode, NamedSharding):
-        sharding = mode
+    if sharding is None and isinstance(halo, NamedSharding):
+        sharding = halo
     if not isinstance(sharding, NamedSharding) or sharding.mesh.size == 1:
         return None
     spec = spatial_spec(sharding, jnp.ndim(f), spatial_ndim)
@@ -111,58 +78,10 @@ def spatial_spec(sharding: NamedSharding, ndim: int, spatial_ndim: int | None) -
     return spec[ndim - (ndim if spatial_ndim is None else spatial_ndim) :]
 
 
-# --- tracing ---------------------------------------------------------------------------------------
-
-_TRACING = contextvars.ContextVar("jaxgrad_layout", default=None)
-
-
-class Kernel:
-    """A jitted kernel whose keyword arguments are static: one ``jax.jit`` per distinct set of
-    them, called with the traced arguments alone (the fastest dispatch jit has). The keyword
-    ``halo`` (a :class:`Layout` or None) is made visible to :func:`apply_along` while tracing."""
-
-    def __init__(self, fn: Callable) -> None:
-        self.fn = fn
-        self.__name__, self.__doc__ = fn.__name__, fn.__doc__
-        self._jitted: dict[Any, Callable] = {}
-
-    def specialize(self, halo: Layout | None = None, **static: Any) -> Callable:
-        key = (halo, tuple(sorted(static.items())))
-        jitted = self._jitted.get(key)
-        if jitted is None:
-
-            def kernel(*args: Any) -> Any:
-                token = _TRACING.set(halo)
-                try:
-                    return self.fn(*args, **static)
-                finally:
-                    _TRACING.reset(token)
-
-            kernel.__name__ = self.fn.__name__
-            jitted = self._jitted[key] = jax.jit(kernel)
-        return jitted
-
-    def __call__(self, *args: Any, **static: Any) -> Any:
-        return self.specialize(**static)(*args)
-
-    def lower(self, *args: Any, **static: Any) -> Any:
-        return self.specialize(**static).lower(*args)
-
-    def cache_size(self) -> int:
-        """Traces kept, over all static arguments (a test reads it to prove no retracing)."""
-        return sum(j._cache_size() for j in self._jitted.values())
-
-
-def sharded_jit(fn: Callable) -> Kernel:
-    """Decorator: ``fn`` as a :class:`Kernel`."""
-    return Kernel(fn)
-
-
-def apply_along(f: Array, axis: int, stencil: Stencil) -> Array:
+def apply_along(f: Array, axis: int, stencil: Stencil, layout: Layout | None) -> Array:
     """:func:`apply_stencil`, through a halo exchange when ``axis`` is split over devices."""
-    layout = _TRACING.get()
     names = layout.names(axis, f.ndim) if layout is not None else ()
-    if names:
+    if layout is not None and names:
         out = _exchanged(f, axis, stencil, layout, names)
         if out is not None:
             return out
@@ -240,7 +159,7 @@ def _exchanged(f: Array, axis: int, stencil: Stencil, layout: Layout, names: tup
                 continue
             block = rows(source, origin, start, count)
             edge_rows = 0 if stencil.periodic or side is None else stencil.left if side == "left" else stencil.right
-            if edge_rows:
+            if edge_rows and side is not None:
                 shape = b.shape[:axis] + (edge_rows,) + b.shape[axis + 1 :]
                 edge = weighted_sum(edge_terms(b, axis, local_stencil, side), axis, shape, b.dtype, scale)
                 rest = [lax.slice_in_dim(block, edge_rows, count, axis=axis)] if side == "left" else [lax.slice_in_dim(block, 0, count - edge_rows, axis=axis)]

@@ -6,14 +6,17 @@ every operator keeps the requested accuracy at every point, edges included.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from jaxgrad._args import (
+    Boundary,
     as_field,
     normalize_accuracy,
     normalize_axes,
@@ -22,13 +25,15 @@ from jaxgrad._args import (
     spread_spacing,
     stack_components,
 )
-from jaxgrad._checks import checks_enabled
-from jaxgrad._core import derivative_along, keep_sharding, to_output, to_working
+from jaxgrad._core import add_all, derivative_along, to_output, to_working
 from jaxgrad._derivative import prepare_axis
-from jaxgrad._dispatch import find_plan, remember_call
-from jaxgrad._halo import sharded_jit
+from jaxgrad._halo import Halo, Layout
+from jaxgrad._launch import Kernel, Plan, kernel, launch
 
 Array = jax.Array
+Boundaries = Boundary | tuple[Boundary, ...]
+Periods = ArrayLike | tuple[ArrayLike | None, ...] | None
+VectorField = ArrayLike | Sequence[ArrayLike]
 
 
 class Grid(NamedTuple):
@@ -36,9 +41,9 @@ class Grid(NamedTuple):
 
     axes: tuple[int, ...]
     periodic: tuple[bool, ...]
-    check: bool
     spacings: tuple[Any, ...]
     periods: tuple[Any, ...]
+    layout: Layout | None = None
 
 
 def prepare_grid(
@@ -61,37 +66,35 @@ def prepare_grid(
         s_n, L_n = prepare_axis(shape, s, a, orders, accuracy, p, L, what)
         spacings.append(s_n)
         norm_periods.append(L_n)
-    return Grid(axes, periodic, checks_enabled(), tuple(spacings), tuple(norm_periods)), accuracy
+    return Grid(axes, periodic, tuple(spacings), tuple(norm_periods)), accuracy
 
 
 def _d(g: Array, grid: Grid, i: int, order: int, accuracy: int, shift: int = 0) -> Array:
     """Derivative along the i-th differentiated axis (``shift`` skips leading component axes)."""
     return derivative_along(
-        g, grid.spacings[i], grid.axes[i] + shift, order=order, accuracy=accuracy,
-        periodic=grid.periodic[i], period=grid.periods[i], check=grid.check,
+        g, grid.spacings[i], grid.axes[i] + shift, grid.layout, order=order, accuracy=accuracy,
+        periodic=grid.periodic[i], period=grid.periods[i],
     )
 
 
-def _split(grid: Grid) -> tuple[tuple, tuple]:
-    return (grid.axes, grid.periodic, grid.check), (grid.spacings, grid.periods)
+def _join(static: tuple, traced: tuple, layout: Layout | None) -> Grid:
+    axes, periodic = static
+    spacings, periods = traced
+    return Grid(axes, periodic, spacings, periods, layout)
 
 
-def _join(static: tuple, traced: tuple) -> Grid:
-    return Grid(*static, *traced)
+@kernel
+def _laplacian(f: Array, traced: tuple, *, static: tuple, accuracy: int, layout: Layout | None) -> Array:
+    grid, g = _join(static, traced, layout), to_working(f)
+    return to_output(add_all(_d(g, grid, i, 2, accuracy) for i in range(len(grid.axes))), f.dtype)
 
 
-@sharded_jit
-def _laplacian(f: Array, traced: tuple, static: tuple, accuracy: int) -> Array:
-    grid, g = _join(static, traced), to_working(f)
-    return to_output(sum(_d(g, grid, i, 2, accuracy) for i in range(len(grid.axes))), f.dtype)
-
-
-@sharded_jit
-def _hessian(f: Array, traced: tuple, static: tuple, accuracy: int) -> Array:
-    grid, g = _join(static, traced), to_working(f)
+@kernel
+def _hessian(f: Array, traced: tuple, *, static: tuple, accuracy: int, layout: Layout | None) -> Array:
+    grid, g = _join(static, traced, layout), to_working(f)
     k = len(grid.axes)
     firsts = [_d(g, grid, j, 1, accuracy) for j in range(k)]
-    rows = [[None] * k for _ in range(k)]
+    rows: list[list[Any]] = [[None] * k for _ in range(k)]
     for i in range(k):
         rows[i][i] = _d(g, grid, i, 2, accuracy)
         for j in range(i + 1, k):
@@ -99,50 +102,47 @@ def _hessian(f: Array, traced: tuple, static: tuple, accuracy: int) -> Array:
     return to_output(jnp.stack([jnp.stack(r) for r in rows]), f.dtype)
 
 
-@sharded_jit
-def _jacobian(F: Array, traced: tuple, static: tuple, accuracy: int) -> Array:
-    grid, G = _join(static, traced), to_working(F)
+@kernel
+def _jacobian(F: Array, traced: tuple, *, static: tuple, accuracy: int, layout: Layout | None) -> Array:
+    grid, G = _join(static, traced, layout), to_working(F)
     columns = [_d(G, grid, i, 1, accuracy, shift=1) for i in range(len(grid.axes))]
     return to_output(jnp.stack(columns, axis=1), F.dtype)
 
 
-@sharded_jit
-def _divergence(F: Array, traced: tuple, static: tuple, accuracy: int) -> Array:
-    grid, G = _join(static, traced), to_working(F)
-    return to_output(sum(_d(G[i], grid, i, 1, accuracy) for i in range(len(grid.axes))), F.dtype)
+@kernel
+def _divergence(F: Array, traced: tuple, *, static: tuple, accuracy: int, layout: Layout | None) -> Array:
+    grid, G = _join(static, traced, layout), to_working(F)
+    return to_output(add_all(_d(G[i], grid, i, 1, accuracy) for i in range(len(grid.axes))), F.dtype)
 
 
-@sharded_jit
-def _curl(F: Array, traced: tuple, static: tuple, accuracy: int) -> Array | tuple[Array, Array, Array]:
-    grid, G = _join(static, traced), to_working(F)
+@kernel
+def _curl(F: Array, traced: tuple, *, static: tuple, accuracy: int, layout: Layout | None) -> Array | tuple[Array, ...]:
+    grid, G = _join(static, traced, layout), to_working(F)
     d = lambda comp, i: _d(G[comp], grid, i, 1, accuracy)
     if len(grid.axes) == 2:
         return to_output(d(1, 0) - d(0, 1), F.dtype)
     return tuple(to_output(c, F.dtype) for c in (d(2, 1) - d(1, 2), d(0, 2) - d(2, 0), d(1, 0) - d(0, 1)))
 
 
-def _scalar_call(core, f, varargs, axis, orders, accuracy, boundary, period, what):
-    key, plan = find_plan(what, f, varargs, axis, accuracy, boundary, period)
-    if plan is not None:
-        return plan(f)
-    given, f = f, as_field(f)
+def _scalar_plan(
+    f: Any, *varargs: Any, core: Kernel, axis: Any, orders: tuple[int, ...], accuracy: Any, boundary: Any, period: Any,
+    what: str,
+) -> Plan:
+    f = as_field(f)
     axes = normalize_axes(axis, f.ndim)
     if not axes:
         raise ValueError(f"{what} needs at least one axis to differentiate; f has shape {f.shape}")
     grid, accuracy = prepare_grid(f.shape, varargs, axes, orders, accuracy, boundary, period, what)
-    static, traced = _split(grid)
-    out = keep_sharding(core, f, traced, static=static, accuracy=accuracy)
-    if f is given:  # no conversion outside the kernel: the next such call can skip all of the above
-        remember_call(key, core.specialize(static=static, accuracy=accuracy), traced)
-    return out
+    static = {"static": (grid.axes, grid.periodic), "accuracy": accuracy}
+    return Plan(core, f, ((grid.spacings, grid.periods),), static)
 
 
-def _field_call(core, F, varargs, accuracy, boundary, period, what, square=True, dims=None):
-    key, plan = find_plan(what, F, varargs, accuracy, boundary, period)
-    if plan is not None:
-        return plan(F)
+def _field_plan(
+    F: Any, *varargs: Any, core: Kernel, accuracy: Any, boundary: Any, period: Any, what: str, square: bool = True,
+    dims: tuple[int, ...] | None = None,
+) -> Plan:
     as_array = not isinstance(F, (list, tuple))
-    given, F = F, stack_components(F)
+    F = stack_components(F)
     m, shape = F.shape[0], F.shape[1:]
     k = len(shape)
     if square and m != k:
@@ -158,16 +158,25 @@ def _field_call(core, F, varargs, accuracy, boundary, period, what, square=True,
             f"of shape {shape}: the leading axis of an array field holds the components"
         )
     grid, accuracy = prepare_grid(shape, varargs, tuple(range(k)), (1,), accuracy, boundary, period, what)
-    static, traced = _split(grid)
-    out = keep_sharding(core, F, traced, spatial_ndim=k, static=static, accuracy=accuracy)
-    if F is given:  # an array field used as it is: the next such call can skip all of the above
-        remember_call(key, core.specialize(static=static, accuracy=accuracy), traced)
-    return out
+    static = {"static": (grid.axes, grid.periodic), "accuracy": accuracy}
+    return Plan(core, F, ((grid.spacings, grid.periods),), static, spatial_ndim=k)
+
+
+def _scalar_call(core, f, varargs, axis, orders, accuracy, boundary, period, what, halo):
+    options = {"axis": axis, "accuracy": accuracy, "boundary": boundary, "period": period}
+    planner = functools.partial(_scalar_plan, core=core, orders=orders, what=what)
+    return launch(what, planner, f, varargs, options, halo)
+
+
+def _field_call(core, F, varargs, accuracy, boundary, period, what, halo, **shape_rules):
+    options = {"accuracy": accuracy, "boundary": boundary, "period": period}
+    planner = functools.partial(_field_plan, core=core, what=what, **shape_rules)
+    return launch(what, planner, F, varargs, options, halo)
 
 
 def laplacian(
-    f: Any, *varargs: Any, axis: int | tuple[int, ...] | None = None, accuracy: int = 2,
-    boundary: str | tuple[str, ...] = "one-sided", period: Any = None,
+    f: ArrayLike, *varargs: ArrayLike, axis: int | tuple[int, ...] | None = None, accuracy: int = 2,
+    boundary: Boundaries = "one-sided", period: Periods = None, halo: Halo = True,
 ) -> Array:
     """The Laplacian ``sum_i d^2 f / dx_i^2`` over the chosen axes.
 
@@ -180,6 +189,8 @@ def laplacian(
       boundary: ``"one-sided"`` or ``"periodic"``, or a tuple with one per differentiated axis.
       period: for periodic axes given by coordinates: a scalar (for all of them) or a tuple with
         one entry (or ``None``) per differentiated axis.
+      halo: how arrays sharded along a differentiated axis are handled, as in
+        :func:`jaxgrad.gradient`.
 
     Returns:
       An array of ``f``'s shape.
@@ -192,12 +203,12 @@ def laplacian(
       >>> bool(jnp.allclose(lap, 4.0, atol=1e-3))
       True
     """
-    return _scalar_call(_laplacian, f, varargs, axis, (2,), accuracy, boundary, period, "a laplacian")
+    return _scalar_call(_laplacian, f, varargs, axis, (2,), accuracy, boundary, period, "a laplacian", halo)
 
 
 def hessian(
-    f: Any, *varargs: Any, axis: int | tuple[int, ...] | None = None, accuracy: int = 2,
-    boundary: str | tuple[str, ...] = "one-sided", period: Any = None,
+    f: ArrayLike, *varargs: ArrayLike, axis: int | tuple[int, ...] | None = None, accuracy: int = 2,
+    boundary: Boundaries = "one-sided", period: Periods = None, halo: Halo = True,
 ) -> Array:
     """All second partial derivatives: ``H[i, j] = d^2 f / dx_i dx_j``, of shape ``(k, k, *f.shape)``.
 
@@ -211,6 +222,8 @@ def hessian(
       accuracy: the order of accuracy, a positive even integer, held at every point.
       boundary: ``"one-sided"`` or ``"periodic"``, or a tuple with one per spatial axis.
       period: for periodic axes given by coordinates: a scalar or a tuple (entries may be ``None``).
+      halo: how arrays sharded along a differentiated axis are handled, as in
+        :func:`jaxgrad.gradient`.
 
     Returns:
       An array of shape ``(k, k, *f.shape)``, ``k`` the number of differentiated axes.
@@ -225,11 +238,12 @@ def hessian(
       >>> bool(jnp.allclose(H[0, 1], 2 * X, atol=1e-4))
       True
     """
-    return _scalar_call(_hessian, f, varargs, axis, (1, 2), accuracy, boundary, period, "a hessian")
+    return _scalar_call(_hessian, f, varargs, axis, (1, 2), accuracy, boundary, period, "a hessian", halo)
 
 
 def jacobian(
-    F: Any, *varargs: Any, accuracy: int = 2, boundary: str | tuple[str, ...] = "one-sided", period: Any = None
+    F: VectorField, *varargs: ArrayLike, accuracy: int = 2, boundary: Boundaries = "one-sided", period: Periods = None,
+    halo: Halo = True,
 ) -> Array:
     """The Jacobian ``J[a, b] = dF_a / dx_b`` of a field with ``m`` components on a ``k``-D grid.
 
@@ -240,6 +254,8 @@ def jacobian(
       accuracy: the order of accuracy, a positive even integer, held at every point.
       boundary: ``"one-sided"`` or ``"periodic"``, or a tuple with one per spatial axis.
       period: for periodic axes given by coordinates: a scalar or a tuple (entries may be ``None``).
+      halo: how arrays sharded along a differentiated axis are handled, as in
+        :func:`jaxgrad.gradient`.
 
     Returns:
       An array of shape ``(m, k, *shape)``.
@@ -254,11 +270,12 @@ def jacobian(
       >>> [float(J[1, 0, 2, 2]), float(J[1, 1, 2, 2])]
       [1.0, 2.0]
     """
-    return _field_call(_jacobian, F, varargs, accuracy, boundary, period, "a jacobian", square=False)
+    return _field_call(_jacobian, F, varargs, accuracy, boundary, period, "a jacobian", halo, square=False)
 
 
 def divergence(
-    F: Any, *varargs: Any, accuracy: int = 2, boundary: str | tuple[str, ...] = "one-sided", period: Any = None
+    F: VectorField, *varargs: ArrayLike, accuracy: int = 2, boundary: Boundaries = "one-sided", period: Periods = None,
+    halo: Halo = True,
 ) -> Array:
     """The divergence ``sum_i dF_i / dx_i`` of a vector field with one component per axis.
 
@@ -269,6 +286,8 @@ def divergence(
       accuracy: the order of accuracy, a positive even integer, held at every point.
       boundary: ``"one-sided"`` or ``"periodic"``, or a tuple with one per spatial axis.
       period: for periodic axes given by coordinates: a scalar or a tuple (entries may be ``None``).
+      halo: how arrays sharded along a differentiated axis are handled, as in
+        :func:`jaxgrad.gradient`.
 
     Returns:
       An array of the components' shape.
@@ -281,11 +300,12 @@ def divergence(
       >>> bool(jnp.allclose(div, 2.0))
       True
     """
-    return _field_call(_divergence, F, varargs, accuracy, boundary, period, "a divergence")
+    return _field_call(_divergence, F, varargs, accuracy, boundary, period, "a divergence", halo)
 
 
 def curl(
-    F: Any, *varargs: Any, accuracy: int = 2, boundary: str | tuple[str, ...] = "one-sided", period: Any = None
+    F: VectorField, *varargs: ArrayLike, accuracy: int = 2, boundary: Boundaries = "one-sided", period: Periods = None,
+    halo: Halo = True,
 ) -> Array | tuple[Array, Array, Array]:
     """The curl of a 2-D or 3-D vector field.
 
@@ -299,6 +319,8 @@ def curl(
       accuracy: the order of accuracy, a positive even integer, held at every point.
       boundary: ``"one-sided"`` or ``"periodic"``, or a tuple with one per spatial axis.
       period: for periodic axes given by coordinates: a scalar or a tuple (entries may be ``None``).
+      halo: how arrays sharded along a differentiated axis are handled, as in
+        :func:`jaxgrad.gradient`.
 
     Returns:
       An array (2-D) or a tuple of three arrays (3-D), of the components' shape.
@@ -311,4 +333,4 @@ def curl(
       >>> bool(jnp.allclose(w, 2.0))
       True
     """
-    return _field_call(_curl, F, varargs, accuracy, boundary, period, "a curl", dims=(2, 3))
+    return _field_call(_curl, F, varargs, accuracy, boundary, period, "a curl", halo, dims=(2, 3))

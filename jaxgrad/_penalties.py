@@ -8,21 +8,36 @@ regularizer must penalize.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+from jax.custom_derivatives import SymbolicZero
+from jax.typing import ArrayLike
 
-from jaxgrad._args import as_field, normalize_axes, normalize_int, normalize_spacing, reduce_uniform, shift_origin
-from jaxgrad._core import forward_difference, keep_sharding, real_dtype, to_working
-from jaxgrad._halo import sharded_jit
+from jaxgrad._args import (
+    as_field,
+    is_traced,
+    normalize_axes,
+    normalize_int,
+    normalize_spacing,
+    reduce_uniform,
+    shift_origin,
+)
+from jaxgrad._core import add_all, forward_stencil, real_dtype, to_working
+from jaxgrad._halo import Halo, Layout, apply_along
+from jaxgrad._launch import Plan, kernel, launch
+from jaxgrad._stencils import normal_stencil
 
 Array = jax.Array
+Reduction = Literal["mean", "sum", "none"]
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _prepare(f: Any, varargs: Any, axis: Any, order: int, reduction: str, what: str):
+def _prepare(f: Any, varargs: Any, axis: Any, order: int, reduction: Any, what: str) -> tuple[Any, tuple, tuple]:
     if not isinstance(reduction, str) or reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     f = as_field(f)
@@ -46,27 +61,134 @@ def _reduce(field: Array, reduction: str) -> Array:
     return field if reduction == "none" else jnp.sum(field) if reduction == "sum" else jnp.mean(field)
 
 
-def _squares(f: Array, spacings: tuple, axes: tuple[int, ...], order: int) -> list[Array]:
+def _differences(g: Array, spacings: tuple, axes: tuple[int, ...], order: int, layout: Layout | None) -> list[Array]:
+    return [apply_along(g, a, forward_stencil(s, real_dtype(g.dtype), order=order), layout) for s, a in zip(spacings, axes)]
+
+
+def _transpose(q: Array, spacing: Any, axis: int, order: int, layout: Layout | None) -> Array:
+    """``D^T q`` for the forward difference ``D`` along ``axis`` (its adjoint, by JAX's own
+    transposition of the linear stencil)."""
+    stencil = forward_stencil(spacing, real_dtype(q.dtype), order=order)
+    (out,) = jax.linear_transpose(lambda g: apply_along(g, axis, stencil, layout), q)(q)
+    return out
+
+
+def _with_gradient(value: Callable[..., Array], gradient: Callable[..., Array], g: Array, *args: Any) -> Array:
+    """``value(g, *args)``, a scalar, differentiated by ``gradient(g, *args)`` (its gradient with
+    respect to ``g``, computed in one pass) instead of by differentiating ``value`` step by step:
+    forward mode gives ``<gradient, t>``, reverse mode ``cotangent * gradient``, and higher
+    derivatives differentiate ``gradient``. Tangents of ``args`` (coordinates, ``eps``) go through
+    ``value`` by JAX's own rules, only when there are any."""
+
+    @jax.custom_jvp
+    def loss(g: Array, *args: Any) -> Array:
+        return value(g, *args)
+
+    def loss_jvp(primals: tuple, tangents: tuple) -> tuple[Array, Array]:
+        g, *rest = primals
+        t, *t_rest = tangents
+        out = value(g, *rest)
+        tangent = jnp.zeros_like(out)
+        if not isinstance(t, SymbolicZero):
+            tangent = tangent + jnp.vdot(gradient(g, *rest), t)
+        live = [not isinstance(v, SymbolicZero) for v in jax.tree.leaves(t_rest, is_leaf=_is_zero)]
+        if any(live):
+            zeros = jax.tree.map(lambda v, p: jnp.zeros_like(p) if isinstance(v, SymbolicZero) else v, t_rest, rest,
+                                 is_leaf=_is_zero)
+            tangent = tangent + jax.jvp(lambda *a: value(g, *a), tuple(rest), tuple(zeros))[1]
+        return out, tangent
+
+    loss.defjvp(loss_jvp, symbolic_zeros=True)
+    return loss(g, *args)
+
+
+def _is_zero(v: Any) -> bool:
+    return isinstance(v, SymbolicZero)
+
+
+def _mean_factor(reduction: str, g: Array) -> float:
+    return 1.0 / g.size if reduction == "mean" else 1.0
+
+
+@kernel
+def _total_variation(
+    f: Array, spacings: tuple, eps: Any, *, axes: tuple[int, ...], isotropic: bool, reduction: str, layout: Layout | None
+) -> Array:
     g = to_working(f)
-    return [jnp.square(jnp.abs(forward_difference(g, s, a, order=order))) for s, a in zip(spacings, axes)]
+
+    def magnitudes(g: Array, spacings: tuple, eps: Any) -> tuple[list[Array], list[Array]]:
+        d = _differences(g, spacings, axes, 1, layout)
+        eps2 = jnp.square(jnp.asarray(eps, real_dtype(g.dtype)))
+        squares = [jnp.square(jnp.abs(v)) for v in d]
+        return d, [_sqrt_safe(add_all(squares) + eps2)] if isotropic else [_sqrt_safe(s + eps2) for s in squares]
+
+    def value(g: Array, spacings: tuple, eps: Any) -> Array:
+        return _reduce(add_all(magnitudes(g, spacings, eps)[1]), reduction)
+
+    def gradient(g: Array, spacings: tuple, eps: Any) -> Array:
+        # d/dg of sum_i m_i is sum_a D_a^T (d_a / m): the divergence of the normalized forward
+        # differences; 0 where m is 0 (a flat point without eps: the subgradient 0).
+        d, m = magnitudes(g, spacings, eps)
+        inverse = [jnp.where(v > 0, 1 / jnp.where(v > 0, v, 1), 0) for v in m]
+        terms = [_transpose(d_a * inverse[0 if isotropic else i], s, a, 1, layout)
+                 for i, (d_a, s, a) in enumerate(zip(d, spacings, axes))]
+        return add_all(terms) * _mean_factor(reduction, g)
+
+    if reduction == "none" or not jnp.issubdtype(g.dtype, jnp.floating):
+        out = value(g, spacings, eps)
+    else:
+        out = _with_gradient(value, gradient, g, spacings, eps)
+    return out.astype(real_dtype(f.dtype))
 
 
-@sharded_jit
-def _total_variation(f, spacings, eps, axes, isotropic, reduction):
-    squares = _squares(f, spacings, axes, 1)
-    eps2 = jnp.square(jnp.asarray(eps, squares[0].dtype))
-    field = _sqrt_safe(sum(squares) + eps2) if isotropic else sum(_sqrt_safe(s + eps2) for s in squares)
-    return _reduce(field, reduction).astype(real_dtype(f.dtype))
+@kernel
+def _smoothness(f: Array, spacings: tuple, *, axes: tuple[int, ...], order: int, reduction: str, layout: Layout | None) -> Array:
+    g = to_working(f)
+
+    def value(g: Array, spacings: tuple) -> Array:
+        return _reduce(add_all(jnp.square(jnp.abs(v)) for v in _differences(g, spacings, axes, order, layout)), reduction)
+
+    def gradient(g: Array, spacings: tuple) -> Array:
+        # d/dg of sum_i (D g)_i^2 is 2 D^T D g: on uniform axes one stencil (exact weights), on
+        # coordinate axes D^T applied to D g.
+        terms = []
+        for s, a in zip(spacings, axes):
+            if jnp.ndim(s) == 0:
+                terms.append(apply_along(g, a, normal_stencil(order, s, real_dtype(g.dtype)), layout))
+            else:
+                terms.append(_transpose(apply_along(g, a, forward_stencil(s, real_dtype(g.dtype), order=order), layout), s, a, order, layout))
+        return add_all(terms) * (2 * _mean_factor(reduction, g))
+
+    if reduction == "none" or not jnp.issubdtype(g.dtype, jnp.floating):
+        out = value(g, spacings)
+    else:
+        out = _with_gradient(value, gradient, g, spacings)
+    return out.astype(real_dtype(f.dtype))
 
 
-@sharded_jit
-def _smoothness(f, spacings, axes, order, reduction):
-    return _reduce(sum(_squares(f, spacings, axes, order)), reduction).astype(real_dtype(f.dtype))
+def _plan_total_variation(f: Any, *varargs: Any, axis: Any, isotropic: Any, eps: Any, reduction: Any) -> Plan:
+    f, axes, spacings = _prepare(f, varargs, axis, 1, reduction, "total variation")
+    if not isinstance(isotropic, (bool, np.bool_)):
+        raise TypeError(f"isotropic must be True or False, got {isotropic!r}")
+    if isinstance(eps, (str, bytes, bool)) or eps is None or np.ndim(eps) != 0:
+        raise TypeError(f"eps must be a real scalar >= 0, got {eps!r}")
+    if not is_traced(eps):
+        value = np.asarray(eps)
+        if not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value) or not float(value) >= 0:
+            raise ValueError(f"eps must be a real scalar >= 0, got {eps!r}")
+    static = {"axes": axes, "isotropic": bool(isotropic), "reduction": reduction}
+    return Plan(_total_variation, f, (spacings, eps), static)
+
+
+def _plan_smoothness(f: Any, *varargs: Any, axis: Any, order: Any, reduction: Any) -> Plan:
+    order = normalize_int(order, "order", 1)
+    f, axes, spacings = _prepare(f, varargs, axis, order, reduction, "smoothness")
+    return Plan(_smoothness, f, (spacings,), {"axes": axes, "order": order, "reduction": reduction})
 
 
 def total_variation(
-    f: Any, *varargs: Any, axis: int | tuple[int, ...] | None = None, isotropic: bool = True,
-    eps: float = 0.0, reduction: str = "mean",
+    f: ArrayLike, *varargs: ArrayLike, axis: int | tuple[int, ...] | None = None, isotropic: bool = True,
+    eps: ArrayLike = 0.0, reduction: Reduction = "mean", halo: Halo = True,
 ) -> Array:
     """Total variation of sampled data: the mean (or sum) of the gradient's magnitude.
 
@@ -83,6 +205,8 @@ def total_variation(
       isotropic: combine the axes inside the square root (True) or sum per-axis magnitudes.
       eps: smoothing, ``>= 0``.
       reduction: ``"mean"`` or ``"sum"`` over all points, or ``"none"`` for the per-point field.
+      halo: how arrays sharded along a differentiated axis are handled, as in
+        :func:`jaxgrad.gradient`.
 
     Returns:
       A scalar, or with ``reduction="none"`` an array of ``f``'s shape, in ``f``'s real dtype.
@@ -97,16 +221,13 @@ def total_variation(
              [0., 0., 0.],
              [0., 0., 0.]], dtype=float32)
     """
-    f, axes, spacings = _prepare(f, varargs, axis, 1, reduction, "total variation")
-    if not isinstance(isotropic, (bool, jnp.bool_)):
-        raise TypeError(f"isotropic must be True or False, got {isotropic!r}")
-    if isinstance(eps, (str, bytes)) or jnp.ndim(eps) != 0 or (not isinstance(eps, jax.core.Tracer) and not float(eps) >= 0):
-        raise ValueError(f"eps must be a real scalar >= 0, got {eps!r}")
-    return keep_sharding(_total_variation, f, spacings, eps, axes=axes, isotropic=bool(isotropic), reduction=reduction)
+    options = {"axis": axis, "isotropic": isotropic, "eps": eps, "reduction": reduction}
+    return launch("total_variation", _plan_total_variation, f, varargs, options, halo)
 
 
 def smoothness(
-    f: Any, *varargs: Any, axis: int | tuple[int, ...] | None = None, order: int = 1, reduction: str = "mean"
+    f: ArrayLike, *varargs: ArrayLike, axis: int | tuple[int, ...] | None = None, order: int = 1,
+    reduction: Reduction = "mean", halo: Halo = True,
 ) -> Array:
     """Smoothness penalty: the mean (or sum) of the squared ``order``-th derivative.
 
@@ -122,6 +243,8 @@ def smoothness(
       axis: the axes to include: ``None`` (all), an int or a tuple.
       order: the derivative's order, 1 or more.
       reduction: ``"mean"`` or ``"sum"`` over all points, or ``"none"`` for the per-point field.
+      halo: how arrays sharded along a differentiated axis are handled, as in
+        :func:`jaxgrad.gradient`.
 
     Returns:
       A scalar, or with ``reduction="none"`` an array of ``f``'s shape, in ``f``'s real dtype.
@@ -134,6 +257,5 @@ def smoothness(
       >>> float(jaxgrad.smoothness(line, reduction="sum"))   # 10 steps of slope 3
       90.0
     """
-    order = normalize_int(order, "order", 1)
-    f, axes, spacings = _prepare(f, varargs, axis, order, reduction, "smoothness")
-    return keep_sharding(_smoothness, f, spacings, axes=axes, order=order, reduction=reduction)
+    options = {"axis": axis, "order": order, "reduction": reduction}
+    return launch("smoothness", _plan_smoothness, f, varargs, options, halo)

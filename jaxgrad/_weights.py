@@ -1,4 +1,5 @@
-"""Finite-difference weights: which numbers multiply which neighbours.
+"""Finite-difference weights: which numbers multiply which neighbours. Pure maths: this module
+imports nothing from the package; which points a stencil uses is decided in ``_stencils``.
 
 Uniform grids get exact rational weights, computed once per (order, offsets) in Python's
 ``fractions`` and cached, then divided by ``h**order``. Coordinate grids get weights computed in
@@ -21,9 +22,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-
-from jaxgrad._apply import Stencil
-from jaxgrad._args import normalize_int
 
 Array = jax.Array
 
@@ -101,68 +99,7 @@ def exact_weights(order: int, offsets: tuple[int, ...]) -> tuple[Fraction, ...]:
     return tuple(fornberg(order, [Fraction(o) for o in offsets]))
 
 
-def stencil(order: int, offsets: Sequence[int]) -> np.ndarray:
-    """Exact finite-difference weights for the ``order``-th derivative at integer offsets.
-
-    The weights ``w`` satisfy ``sum(w[j] * g(offsets[j])) == g^(order)(0)`` for every polynomial
-    ``g`` of degree below ``len(offsets)``, for unit spacing; divide by ``h**order`` for a step
-    ``h``. They are computed in exact rational arithmetic and returned as float64.
-
-    Args:
-      order: the derivative's order, 0 (interpolation) or more.
-      offsets: distinct integer offsets of the stencil's points, more than ``order`` of them.
-
-    Returns:
-      A float64 numpy array of ``len(offsets)`` weights.
-
-    Examples:
-      >>> import jaxgrad
-      >>> jaxgrad.stencil(1, [-1, 0, 1])
-      array([-0.5,  0. ,  0.5])
-      >>> jaxgrad.stencil(2, [0, 1, 2, 3])
-      array([ 2., -5.,  4., -1.])
-    """
-    order = normalize_int(order, "order", 0)
-    arr = np.asarray(offsets)
-    if arr.ndim != 1 or not (jnp.issubdtype(arr.dtype, jnp.integer) or arr.size == 0):
-        raise TypeError(f"offsets must be a 1-D sequence of integers, got {offsets!r}")
-    offs = tuple(int(o) for o in arr)
-    if len(set(offs)) != len(offs):
-        raise ValueError(f"offsets must be distinct, got {offs}")
-    if len(offs) <= order:
-        raise ValueError(f"a derivative of order {order} needs at least {order + 1} offsets, got {len(offs)}")
-    return np.array([float(w) for w in exact_weights(order, offs)], dtype=np.float64)
-
-
-def _nonzero(offsets: Sequence[int], weights: Sequence[Fraction]) -> tuple[tuple[int, ...], tuple[float, ...]]:
-    kept = [(o, w) for o, w in zip(offsets, weights) if w != 0]
-    return tuple(o for o, _ in kept), tuple(float(w) for _, w in kept)
-
-
-def uniform_stencil(
-    order: int, step: Any, offsets: tuple[int, ...], left: int, left_width: int, right: int, right_width: int,
-    dtype: Any,
-) -> Stencil:
-    """Stencil on a grid of step ``step``: interior ``offsets``; the ``left`` first points use the
-    window of the first ``left_width`` points, the ``right`` last ones the last ``right_width``.
-    The weights are the exact unit-step ones (Python floats: constants in the compiled program),
-    and ``h**-order`` is applied once, as the stencil's scale."""
-    interior_offsets, weights = _nonzero(offsets, exact_weights(order, offsets))
-
-    def edge(positions: range, width: int) -> tuple[Any, ...]:
-        # Column j: node j's weight for every row; a row's position is relative to the window start.
-        table = np.array([[float(w) for w in exact_weights(order, tuple(j - r for j in range(width)))] for r in positions])
-        if len(positions) == 1:
-            return tuple(float(v) for v in table[0])
-        return tuple(np.asarray(table[:, j], dtype) for j in range(width))
-
-    lw = edge(range(left), left_width) if left else ()
-    rw = edge(range(right_width - right, right_width), right_width) if right and right_width else ()
-    scale = jnp.asarray(step, dtype) ** -order
-    return Stencil(interior_offsets, weights, left, right, lw, rw, scale=scale)
-
-
-def _short_weights(order: int, t: list[Array]) -> list[Array]:
+def short_weights(order: int, t: list[Array]) -> list[Array]:
     """Closed-form weights of two- and three-point stencils (numpy.gradient's formulas on uneven
     grids), with a single division per point: these are memory-bound hot paths, and the general
     recursion spends ten divisions per point on them."""
@@ -180,48 +117,16 @@ def _short_weights(order: int, t: list[Array]) -> list[Array]:
 UNROLL_MAX = 7
 
 
-def _local_weights(order: int, nodes: list[Array]) -> list[Array]:
+def local_weights(order: int, nodes: list[Array]) -> list[Array]:
     """Fornberg weights for per-point node offsets. Beyond three nodes the nodes are first scaled
     to about unit size (a constant factor: the weights scale exactly as ``scale**-order``) so that
     products of many small gaps cannot underflow in float32 on fine grids."""
     m = len(nodes)
     if m <= 3 and order <= 2:
-        return _short_weights(order, nodes)
+        return short_weights(order, nodes)
     if m <= 3:
         return fornberg(order, nodes)
     scale = jax.lax.stop_gradient(jnp.abs(nodes[-1] - nodes[0]) / (m - 1))
     scaled = [x / scale for x in nodes]
     weights = fornberg(order, scaled) if m <= UNROLL_MAX else list(fornberg_loop(order, jnp.stack(scaled)))
     return [w / scale**order for w in weights]
-
-
-def coordinate_stencil(
-    order: int, x: Array, offsets: tuple[int, ...], left: int, left_width: int, right: int, right_width: int,
-    dtype: Any,
-) -> Stencil:
-    """Like :func:`uniform_stencil`, with weights computed from the coordinates ``x``."""
-    n = x.shape[0]
-    lo, hi = left, n - right
-    centre = x[lo:hi]
-    weights = _local_weights(order, [x[lo + k : hi + k] - centre for k in offsets])
-    lw = _local_weights(order, [x[j] - x[:left] for j in range(left_width)]) if left else []
-    start = n - right_width
-    rw = _local_weights(order, [x[start + j] - x[n - right :] for j in range(right_width)]) if right and right_width else []
-    cast = lambda ws: tuple(w.astype(dtype) for w in ws)
-    return Stencil(offsets, cast(weights), left, right, cast(lw), cast(rw))
-
-
-def periodic_coordinate_stencil(order: int, x: Array, period: Any, half_width: int, dtype: Any) -> Stencil:
-    """Central stencil of ``2 * half_width + 1`` points on periodic coordinates."""
-    p, n = half_width, x.shape[0]
-    period = jnp.asarray(period, x.dtype)
-    extended = jnp.concatenate([x[n - p :] - period, x, x[:p] + period])
-    offsets = tuple(range(-p, p + 1))
-    weights = _local_weights(order, [extended[p + k : p + k + n] - x for k in offsets])
-    return Stencil(offsets, tuple(w.astype(dtype) for w in weights), periodic=True)
-
-
-def periodic_uniform_stencil(order: int, step: Any, half_width: int, dtype: Any) -> Stencil:
-    offsets = tuple(range(-half_width, half_width + 1))
-    offsets, weights = _nonzero(offsets, exact_weights(order, offsets))
-    return Stencil(offsets, weights, periodic=True, scale=jnp.asarray(step, dtype) ** -order)

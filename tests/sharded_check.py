@@ -140,24 +140,21 @@ def check_halo_path(rng):
 
     # Concrete sharded arrays take the halo path by themselves; the switch turns it off.
     assert uses_halo_path(lambda f: jaxgrad.gradient(f, x, 0.5), fs)[0]
-    with jaxgrad.halo_exchange(False):
-        assert not uses_halo_path(lambda f: jaxgrad.gradient(f, x, 0.5), fs)[0]
-        close(jaxgrad.gradient(fs, x, 0.5)[0], np.gradient(f, x, 0.5)[0], "partitioner path")
+    assert not uses_halo_path(lambda f: jaxgrad.gradient(f, x, 0.5, halo=False), fs)[0]
+    close(jaxgrad.gradient(fs, x, 0.5, halo=False)[0], np.gradient(f, x, 0.5)[0], "partitioner path")
     print("ok  halo path chosen for concrete sharded arrays, and switched off")
 
     # The compiled program sends only halos: local blocks are (16, 24); one row or column per
     # neighbour and direction for gradient, three for accuracy 6 along axis 0; for a laplacian of
     # accuracy 4, three rows (coordinates: 7-point stencils) and two columns (uniform: 5 points).
-    with jaxgrad.halo_exchange(sharding):
-        found = collectives(lambda f: jaxgrad.gradient(f, x, 0.5, edge_order=2), fs)
-        assert found == {"collective-permute": (4, 2 * (24 + 16) * 4)}, found
-        found = collectives(lambda f: jaxgrad.derivative(f, 0.5, axis=0, accuracy=6), fs)
-        assert found == {"collective-permute": (2, 2 * 3 * 24 * 4)}, found
-        found = collectives(lambda f: jaxgrad.laplacian(f, x, 0.5, accuracy=4), fs)
-        assert found == {"collective-permute": (4, 2 * (3 * 24 + 2 * 16) * 4)}, found
-    with jaxgrad.halo_exchange(False):
-        found = collectives(lambda f: jaxgrad.gradient(f, x, 0.5, edge_order=2), fs)
-        assert "all-to-all" in found, found  # XLA's partitioner, for contrast
+    found = collectives(lambda f: jaxgrad.gradient(f, x, 0.5, edge_order=2, halo=sharding), fs)
+    assert found == {"collective-permute": (4, 2 * (24 + 16) * 4)}, found
+    found = collectives(lambda f: jaxgrad.derivative(f, 0.5, axis=0, accuracy=6, halo=sharding), fs)
+    assert found == {"collective-permute": (2, 2 * 3 * 24 * 4)}, found
+    found = collectives(lambda f: jaxgrad.laplacian(f, x, 0.5, accuracy=4, halo=sharding), fs)
+    assert found == {"collective-permute": (4, 2 * (3 * 24 + 2 * 16) * 4)}, found
+    found = collectives(lambda f: jaxgrad.gradient(f, x, 0.5, edge_order=2, halo=False), fs)
+    assert "all-to-all" in found, found  # XLA's partitioner, for contrast
     print("ok  halo path compiles to neighbour permutes of halo bytes only")
 
     # Periodic axes wrap across the first and last shard, on steps and on coordinates.
@@ -172,22 +169,19 @@ def check_halo_path(rng):
         print(f"ok  halo {name}")
 
     # Inside a user's jit (automatic axes: the sharding is given), under grad, jvp and vmap.
-    loss = lambda f, x: jnp.sum(jnp.sin(jaxgrad.gradient(f, x, 0.5, edge_order=2)[0]))
-    with jaxgrad.halo_exchange(sharding):
-        step = jax.jit(jax.grad(loss, argnums=(0, 1)))
-        assert uses_halo_path(step, fs, x)[0]
-        got = step(fs, x)
-        assert got[0].sharding.spec == P("i", "j"), got[0].sharding
-    want = jax.grad(loss, argnums=(0, 1))(f, x)
+    loss = lambda f, x, halo=sharding: jnp.sum(jnp.sin(jaxgrad.gradient(f, x, 0.5, edge_order=2, halo=halo)[0]))
+    step = jax.jit(jax.grad(loss, argnums=(0, 1)))
+    assert uses_halo_path(step, fs, x)[0]
+    got = step(fs, x)
+    assert got[0].sharding.spec == P("i", "j"), got[0].sharding
+    want = jax.grad(functools.partial(loss, halo=True), argnums=(0, 1))(f, x)
     close(got[0], want[0], "grad wrt f")
     close(got[1], want[1], "grad wrt coordinates", tol=1e-4)
     tangent = rng.standard_normal(f.shape).astype(np.float32)
-    with jaxgrad.halo_exchange(sharding):
-        _, jvp = jax.jit(lambda f, t: jax.jvp(lambda f: jaxgrad.derivative(f, x, axis=0, accuracy=4), (f,), (t,)))(fs, tangent)
+    _, jvp = jax.jit(lambda f, t: jax.jvp(lambda f: jaxgrad.derivative(f, x, axis=0, accuracy=4, halo=sharding), (f,), (t,)))(fs, tangent)
     close(jvp, jaxgrad.derivative(tangent, x, axis=0, accuracy=4), "jvp")
     batch = jax.device_put(np.stack([f, 2 * f]), NamedSharding(mesh, P(None, "i", "j")))
-    with jaxgrad.halo_exchange(NamedSharding(mesh, P("i", "j"))):
-        out = jax.jit(jax.vmap(lambda f: jaxgrad.derivative(f, 0.5, axis=0, accuracy=4)))(batch)
+    out = jax.jit(jax.vmap(lambda f: jaxgrad.derivative(f, 0.5, axis=0, accuracy=4, halo=NamedSharding(mesh, P("i", "j")))))(batch)
     close(out, np.stack([jaxgrad.derivative(g, 0.5, axis=0, accuracy=4) for g in (f, 2 * f)]), "vmap")
     print("ok  halo path inside jit, under grad, jvp and vmap")
 
@@ -227,8 +221,8 @@ def check_halo_path(rng):
     close(fn(fine), fn(f), "fallback")
     # A hint that cannot apply (30 rows over 8 devices) is ignored, not an error.
     odd = rng.standard_normal((30, 5)).astype(np.float32)
-    with jaxgrad.halo_exchange(NamedSharding(fine.sharding.mesh, P("k"))):
-        taken, out = uses_halo_path(jax.jit(lambda f: jaxgrad.gradient(f, axis=0)), odd)
+    hint = NamedSharding(fine.sharding.mesh, P("k"))
+    taken, out = uses_halo_path(jax.jit(lambda f: jaxgrad.gradient(f, axis=0, halo=hint)), odd)
     assert not taken
     close(out, np.gradient(odd, axis=0), "uneven hint")
     print("ok  short or uneven shards fall back to the partitioner")

@@ -198,3 +198,49 @@ def test_derivative_matrix_errors():
         jaxgrad.derivative_matrix(0)
     with pytest.raises(ValueError, match="too small"):
         jaxgrad.derivative_matrix(3, order=2, accuracy=4)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"order": 2, "accuracy": 4},
+        {"order": 3, "accuracy": 2, "boundary": "periodic"},
+        {"coords": True, "accuracy": 4},
+        {"coords": True, "order": 2, "boundary": "periodic"},
+    ],
+)
+def test_sparse_derivative_matrix_equals_dense_and_applies_the_scheme(kw):
+    kw = dict(kw)
+    n = 17
+    rng = np.random.default_rng(5)
+    if kw.pop("coords", False):
+        x = np.cumsum(rng.uniform(0.5, 1.5, n))
+        kw["spacing"] = x
+        if kw.get("boundary") == "periodic":
+            kw["period"] = float(x[-1] - x[0] + 1.0)
+    dense = jaxgrad.derivative_matrix(n, **kw)
+    D = jaxgrad.derivative_matrix(n, format="sparse", **kw)
+    assert D.shape == (n, n)
+    np.testing.assert_allclose(D.todense(), dense, rtol=1e-6, atol=1e-6)
+    f = rng.standard_normal(n)
+    spacing = kw.pop("spacing", 1.0)
+    want = jaxgrad.derivative(f, spacing, **kw)
+    np.testing.assert_allclose(jax.jit(lambda f: D @ f)(f), want, rtol=1e-5, atol=1e-5)
+
+
+def test_large_matrices_are_sparse_only():
+    with pytest.raises(ValueError, match="format='sparse'"):
+        jaxgrad.derivative_matrix(10**6)
+    D = jaxgrad.derivative_matrix(10**6, format="sparse", order=2, accuracy=4)
+    assert D.nse <= 10**6 * 6
+    with pytest.raises(ValueError, match="format must be"):
+        jaxgrad.derivative_matrix(10, format="banded")
+
+
+def test_sparse_matrix_is_differentiable_with_respect_to_coordinates():
+    x = jnp.cumsum(jnp.linspace(0.5, 1.5, 9))
+    loss = lambda x, fmt: jnp.sum(jnp.sin(jaxgrad.derivative_matrix(9, x, order=2, format=fmt) @ jnp.cos(x)))
+    sparse_grad = jax.grad(lambda x: loss(x, "sparse"))(x)
+    dense_grad = jax.grad(lambda x: loss(x, "dense"))(x)
+    np.testing.assert_allclose(sparse_grad, dense_grad, rtol=1e-4, atol=1e-4)

@@ -15,7 +15,7 @@ def test_sharded_arrays_match_one_device_and_keep_their_sharding():
     assert "all sharded checks passed" in run.stdout
 
 
-def test_halo_exchange_switch_on_one_device():
+def test_halo_argument_on_one_device():
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -27,9 +27,8 @@ def test_halo_exchange_switch_on_one_device():
     want = np.gradient(np.asarray(f))
     mesh = jax.make_mesh((1,), ("i",))
     for mode in (True, False, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("i"))):
-        with jaxgrad.halo_exchange(mode):
-            np.testing.assert_allclose(jaxgrad.gradient(f), want)
+        np.testing.assert_allclose(jaxgrad.gradient(f, halo=mode), want)
+        np.testing.assert_array_equal(jaxgrad.laplacian(f, halo=mode), jaxgrad.laplacian(f))
     for bad in ("yes", 1, None, jax.sharding.PartitionSpec("i")):
-        with pytest.raises(TypeError, match="halo_exchange takes"):
-            with jaxgrad.halo_exchange(bad):
-                pass
+        with pytest.raises(TypeError, match="halo must be True, False or a jax.sharding.NamedSharding"):
+            jaxgrad.gradient(f, halo=bad)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import jaxgrad
-from jaxgrad._weights import _short_weights, exact_weights, fornberg, fornberg_loop
+from jaxgrad._weights import exact_weights, fornberg, fornberg_loop, short_weights
 
 
 @pytest.mark.parametrize(
@@ -57,8 +57,8 @@ def test_short_closed_forms_match_the_recursion():
     with jax.enable_x64(True):
         nodes = [jnp.array([-0.7, -1.0]), jnp.array([0.0, 0.0]), jnp.array([1.3, 0.4])]
         for order in (1, 2):
-            np.testing.assert_allclose(_short_weights(order, nodes), fornberg(order, nodes), rtol=1e-13)
-        np.testing.assert_allclose(_short_weights(1, nodes[1:]), fornberg(1, nodes[1:]), rtol=1e-13)
+            np.testing.assert_allclose(short_weights(order, nodes), fornberg(order, nodes), rtol=1e-13)
+        np.testing.assert_allclose(short_weights(1, nodes[1:]), fornberg(1, nodes[1:]), rtol=1e-13)
 
 
 @pytest.mark.parametrize(

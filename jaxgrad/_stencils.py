@@ -1,0 +1,203 @@
+"""Stencil plans: which points every output of an axis reads, with which weights.
+
+A :class:`Stencil` describes, for one axis of length ``n``, how every output point is formed:
+
+* ``left`` leading points: weighted sums of the window ``f[0:len(left_weights)]``;
+* the interior points ``left <= i < n - right``: ``sum_k weights[k] * f[i + offsets[k]]``;
+* ``right`` trailing points: weighted sums of the window ``f[n - len(right_weights):n]``
+  (an empty window gives zeros, which forward differences use);
+* or, when ``periodic``, every point from the interior formula with indices taken modulo ``n``.
+
+Each weight is a scalar (uniform grids: exact unit-step weights as Python floats, with
+``h**-order`` applied once as ``scale``) or a 1-D array with one value per output point of its
+block (coordinate grids: weights computed from the coordinates, so they stay differentiable).
+Weights that are exactly zero are left out, so a NaN or inf in ``f`` only reaches the outputs
+whose stencils use it. The weights themselves come from :mod:`jaxgrad._weights`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxgrad._args import normalize_int
+from jaxgrad._weights import exact_weights, local_weights
+
+Array = jax.Array
+
+
+class Stencil(NamedTuple):
+    offsets: tuple[int, ...]
+    weights: tuple[Any, ...]
+    left: int = 0
+    right: int = 0
+    left_weights: tuple[Any, ...] = ()
+    right_weights: tuple[Any, ...] = ()
+    periodic: bool = False
+    scale: Any = None  # a common factor (h**-order on uniform grids), applied once per block
+
+
+def constant_weights(stencil: Stencil) -> bool:
+    """True when every interior weight is a compile-time constant (a uniform grid)."""
+    return not any(jnp.ndim(w) for w in stencil.weights)
+
+
+def stencil(order: int, offsets: Sequence[int]) -> np.ndarray:
+    """Exact finite-difference weights for the ``order``-th derivative at integer offsets.
+
+    The weights ``w`` satisfy ``sum(w[j] * g(offsets[j])) == g^(order)(0)`` for every polynomial
+    ``g`` of degree below ``len(offsets)``, for unit spacing; divide by ``h**order`` for a step
+    ``h``. They are computed in exact rational arithmetic and returned as float64.
+
+    Args:
+      order: the derivative's order, 0 (interpolation) or more.
+      offsets: distinct integer offsets of the stencil's points, more than ``order`` of them.
+
+    Returns:
+      A float64 numpy array of ``len(offsets)`` weights.
+
+    Examples:
+      >>> import jaxgrad
+      >>> jaxgrad.stencil(1, [-1, 0, 1])
+      array([-0.5,  0. ,  0.5])
+      >>> jaxgrad.stencil(2, [0, 1, 2, 3])
+      array([ 2., -5.,  4., -1.])
+    """
+    order = normalize_int(order, "order", 0)
+    arr = np.asarray(offsets)
+    if arr.ndim != 1 or not (jnp.issubdtype(arr.dtype, jnp.integer) or arr.size == 0):
+        raise TypeError(f"offsets must be a 1-D sequence of integers, got {offsets!r}")
+    offs = tuple(int(o) for o in arr)
+    if len(set(offs)) != len(offs):
+        raise ValueError(f"offsets must be distinct, got {offs}")
+    if len(offs) <= order:
+        raise ValueError(f"a derivative of order {order} needs at least {order + 1} offsets, got {len(offs)}")
+    return np.array([float(w) for w in exact_weights(order, offs)], dtype=np.float64)
+
+
+def _nonzero(offsets: Sequence[int], weights: Sequence[Fraction]) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    kept = [(o, w) for o, w in zip(offsets, weights) if w != 0]
+    return tuple(o for o, _ in kept), tuple(float(w) for _, w in kept)
+
+
+def uniform_stencil(
+    order: int, step: Any, dtype: Any, *, offsets: tuple[int, ...], left: int = 0, left_width: int = 0,
+    right: int = 0, right_width: int = 0,
+) -> Stencil:
+    """Stencil on a grid of step ``step``: interior ``offsets``; the ``left`` first points use the
+    window of the first ``left_width`` points, the ``right`` last ones the last ``right_width``."""
+    interior_offsets, weights = _nonzero(offsets, exact_weights(order, offsets))
+
+    def edge(positions: range, width: int) -> tuple[Any, ...]:
+        # Column j: node j's weight for every row; a row's position is relative to the window start.
+        table = np.array([[float(w) for w in exact_weights(order, tuple(j - r for j in range(width)))] for r in positions])
+        if len(positions) == 1:
+            return tuple(float(v) for v in table[0])
+        return tuple(np.asarray(table[:, j], dtype) for j in range(width))
+
+    lw = edge(range(left), left_width) if left else ()
+    rw = edge(range(right_width - right, right_width), right_width) if right and right_width else ()
+    scale = jnp.asarray(step, dtype) ** -order
+    return Stencil(interior_offsets, weights, left, right, lw, rw, scale=scale)
+
+
+def coordinate_stencil(
+    order: int, x: Array, dtype: Any, *, offsets: tuple[int, ...], left: int = 0, left_width: int = 0,
+    right: int = 0, right_width: int = 0,
+) -> Stencil:
+    """Like :func:`uniform_stencil`, with weights computed from the coordinates ``x``."""
+    n = x.shape[0]
+    lo, hi = left, n - right
+    centre = x[lo:hi]
+    weights = local_weights(order, [x[lo + k : hi + k] - centre for k in offsets])
+    lw = local_weights(order, [x[j] - x[:left] for j in range(left_width)]) if left else []
+    start = n - right_width
+    rw = local_weights(order, [x[start + j] - x[n - right :] for j in range(right_width)]) if right and right_width else []
+    cast = lambda ws: tuple(w.astype(dtype) for w in ws)
+    return Stencil(offsets, cast(weights), left, right, cast(lw), cast(rw))
+
+
+def periodic_uniform_stencil(order: int, step: Any, dtype: Any, *, half_width: int) -> Stencil:
+    """Central stencil of ``2 * half_width + 1`` points, indices wrapping around the axis."""
+    offsets = tuple(range(-half_width, half_width + 1))
+    offsets, weights = _nonzero(offsets, exact_weights(order, offsets))
+    return Stencil(offsets, weights, periodic=True, scale=jnp.asarray(step, dtype) ** -order)
+
+
+def periodic_coordinate_stencil(order: int, x: Array, period: Any, dtype: Any, *, half_width: int) -> Stencil:
+    """Central stencil of ``2 * half_width + 1`` points on periodic coordinates."""
+    p, n = half_width, x.shape[0]
+    period = jnp.asarray(period, x.dtype)
+    extended = jnp.concatenate([x[n - p :] - period, x, x[:p] + period])
+    offsets = tuple(range(-p, p + 1))
+    weights = local_weights(order, [extended[p + k : p + k + n] - x for k in offsets])
+    return Stencil(offsets, tuple(w.astype(dtype) for w in weights), periodic=True)
+
+
+def matrix_entries(stencil: Stencil, n: int) -> tuple[Array, np.ndarray]:
+    """The nonzero entries of the ``(n, n)`` matrix that applies ``stencil`` to a vector:
+    ``(values, indices)`` with ``indices[e] = (row, column)``, in the layout of
+    :class:`jax.experimental.sparse.BCOO`. Rows and columns are static; values follow the
+    (possibly traced) weights."""
+    scale = 1.0 if stencil.scale is None else stencil.scale
+    values: list[Array] = []
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+
+    def add(row_ids: np.ndarray, col_ids: np.ndarray, w: Any) -> None:
+        values.append(jnp.broadcast_to(jnp.asarray(w) * scale, row_ids.shape))
+        rows.append(row_ids)
+        cols.append(col_ids)
+
+    lo, hi = (0, n) if stencil.periodic else (stencil.left, n - stencil.right)
+    centre = np.arange(lo, hi)
+    for k, w in zip(stencil.offsets, stencil.weights):
+        add(centre, (centre + k) % n, w)
+    if not stencil.periodic:
+        for j, w in enumerate(stencil.left_weights):
+            add(np.arange(stencil.left), np.full(stencil.left, j), w)
+        start = n - len(stencil.right_weights)
+        for j, w in enumerate(stencil.right_weights):
+            add(np.arange(n - stencil.right, n), np.full(stencil.right, start + j), w)
+    indices = np.stack([np.concatenate(rows), np.concatenate(cols)], axis=1)
+    return jnp.concatenate(values), indices
+
+
+@functools.cache
+def _normal_rows(order: int) -> tuple[tuple[Fraction, ...], tuple[tuple[Fraction, ...], ...], tuple[tuple[Fraction, ...], ...]]:
+    """Exact rows of ``D^T D`` for the unit-step forward difference ``D`` of ``order`` (zero in its
+    last ``order`` rows): the interior row at offsets ``-order..order``, and the first and last
+    ``order`` rows on their windows of ``2 * order`` columns."""
+    k = order
+    n = 4 * k + 2  # long enough for interior rows between the two edge blocks
+    w = exact_weights(k, tuple(range(k + 1)))
+    D = [[Fraction(0)] * n for _ in range(n)]
+    for r in range(n - k):
+        for j in range(k + 1):
+            D[r][r + j] = w[j]
+    M = [[sum(D[r][i] * D[r][m] for r in range(n)) for m in range(n)] for i in range(n)]
+    interior = tuple(M[2 * k][2 * k + o] for o in range(-k, k + 1))
+    left = tuple(tuple(M[r][:2 * k]) for r in range(k))
+    right = tuple(tuple(M[r][n - 2 * k :]) for r in range(n - k, n))
+    return interior, left, right
+
+
+def normal_stencil(order: int, step: Any, dtype: Any) -> Stencil:
+    """``D^T D`` for the forward difference ``D`` of ``order`` on a grid of step ``step``, as one
+    stencil: the gradient of the smoothness penalty ``sum((D f)**2) / 2`` in a single pass."""
+    interior, left, right = _normal_rows(order)
+    offsets, weights = _nonzero(tuple(range(-order, order + 1)), interior)
+
+    def columns(rows: tuple[tuple[Fraction, ...], ...]) -> tuple[Any, ...]:
+        if len(rows) == 1:
+            return tuple(float(v) for v in rows[0])
+        return tuple(np.array([float(row[j]) for row in rows], dtype) for j in range(len(rows[0])))
+
+    scale = jnp.asarray(step, dtype) ** (-2 * order)
+    return Stencil(offsets, weights, order, order, columns(left), columns(right), scale=scale)
