@@ -55,7 +55,7 @@ class Kernel:
 
     def cache_size(self) -> int:
         """Traces kept, over all static arguments (a test reads it to prove no retracing)."""
-        return sum(j._cache_size() for j in self._jitted.values())
+        return sum(j._cache_size() for j in self._jitted.values())  # type: ignore[attr-defined]
 
 
 def kernel(fn: Callable) -> Kernel:

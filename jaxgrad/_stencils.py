@@ -181,7 +181,7 @@ def _normal_rows(order: int) -> tuple[tuple[Fraction, ...], tuple[tuple[Fraction
     for r in range(n - k):
         for j in range(k + 1):
             D[r][r + j] = w[j]
-    M = [[sum(D[r][i] * D[r][m] for r in range(n)) for m in range(n)] for i in range(n)]
+    M = [[sum((D[r][i] * D[r][m] for r in range(n)), Fraction(0)) for m in range(n)] for i in range(n)]
     interior = tuple(M[2 * k][2 * k + o] for o in range(-k, k + 1))
     left = tuple(tuple(M[r][:2 * k]) for r in range(k))
     right = tuple(tuple(M[r][n - 2 * k :]) for r in range(n - k, n))
