@@ -48,43 +48,52 @@ def weighted_sum(terms: list[tuple[Any, Array]], axis: int, shape: tuple[int, ..
     return total.astype(dtype)
 
 
-def join(blocks: list[Array], axis: int, *, pad: bool) -> Array:
-    """Consecutive blocks along ``axis``, joined; ``pad`` allows the padded form (see below).
-
-    XLA:CPU fuses a concatenation along a major axis into the loop that computes its blocks, but
-    along the last (contiguous) axis of a 2-D or larger array it first materializes them and then
-    copies: a full-size temporary and twice the memory traffic. There, for constant weights, the
-    blocks are padded to full length and added, which fuses into one loop. 1-D arrays and blocks
-    weighted along the axis (coordinate grids) are concatenated: there the padded form measured
-    slower (numbers on the Performance page). The padding is -0.0, the identity of addition for
-    every value, signed zeros included.
-    """
-    if len(blocks) == 1:
-        return blocks[0]
-    if not pad or axis != blocks[0].ndim - 1 or blocks[0].ndim == 1:
-        return lax.concatenate(blocks, axis)
+def _pad_add(blocks: list[Array], axis: int) -> Array:
+    """Consecutive blocks along ``axis``, each padded to full length and added. The padding is
+    -0.0, the identity of addition for every value, signed zeros included."""
     n = sum(b.shape[axis] for b in blocks)
     total: Any = None
     start = 0
     for b in blocks:
         size = b.shape[axis]
-        config = [(0, 0, 0)] * (b.ndim - 1) + [(start, n - start - size, 0)]
+        config = [(0, 0, 0)] * b.ndim
+        config[axis] = (start, n - start - size, 0)
         padded = lax.pad(b, jnp.array(-0.0, b.dtype), config)
         total = padded if total is None else total + padded
         start += size
     return total
 
 
+def join(blocks: list[Array], axis: int, *, pad: bool) -> Array:
+    """Consecutive blocks along ``axis``, joined; ``pad`` allows the padded form where it is faster.
+
+    Along a major axis every backend fuses a concatenation into the loop that computes its
+    blocks. Along the last (contiguous) axis of a 2-D or larger array, with constant weights, the
+    backends differ, and this is the one place that knows it: on GPUs the blocks are padded to full
+    length and added (one fused loop; its transpose, in reverse mode, is a sum of slices), while
+    XLA:CPU gets the concatenation, which it fuses into a consumer (a loss's reduction) where the
+    padded form is split into full-size temporaries. Measurements on the Performance page. Blocks
+    weighted along the axis (coordinate grids: ``pad=False``) and 1-D arrays are concatenated
+    everywhere.
+    """
+    if len(blocks) == 1:
+        return blocks[0]
+    if not pad or axis != blocks[0].ndim - 1 or blocks[0].ndim == 1:
+        return lax.concatenate(blocks, axis)
+    concatenated = lambda *b: lax.concatenate(list(b), axis)
+    return lax.platform_dependent(*blocks, cpu=concatenated, default=lambda *b: _pad_add(list(b), axis))
+
+
 def _shifted(f: Array, k: int, axis: int) -> Array:
-    """``f[(i + k) mod n]`` along ``axis``. On the last axis the two pieces are padded and added
-    whatever the weights: a rotation has no weights of its own, and concatenating its pieces makes
-    the temporary described in :func:`join` (measured on the Performance page)."""
+    """``f[(i + k) mod n]`` along ``axis``. On the last axis of a 2-D or larger array the two
+    pieces are padded and added, on every backend: for a rotation XLA:CPU materializes the
+    concatenated pieces first (measured on the Performance page)."""
     n = f.shape[axis]
     k %= n
     if k == 0:
         return f
     pieces = [lax.slice_in_dim(f, k, n, axis=axis), lax.slice_in_dim(f, 0, k, axis=axis)]
-    return join(pieces, axis, pad=True)
+    return _pad_add(pieces, axis) if axis == f.ndim - 1 and f.ndim > 1 else lax.concatenate(pieces, axis)
 
 
 def apply_stencil(f: Array, axis: int, stencil: Stencil) -> Array:
