@@ -23,6 +23,7 @@ from jaxgrad._args import (
     spacing_entry,
 )
 from jaxgrad._core import derivative_along, min_points, scheme_stencil, to_output, to_working
+from jaxgrad._dates import DatetimeUnit, convert_dates
 from jaxgrad._halo import Halo, Layout
 from jaxgrad._launch import Plan, kernel, launch
 from jaxgrad._stencils import matrix_entries
@@ -61,7 +62,10 @@ def _derivative(
     return to_output(out, f.dtype)
 
 
-def _plan(f: Any, spacing: Any, *, axis: Any, order: Any, accuracy: Any, boundary: Any, period: Any) -> Plan:
+def _plan(
+    f: Any, spacing: Any, *, axis: Any, order: Any, accuracy: Any, boundary: Any, period: Any, datetime_unit: Any = None
+) -> Plan:
+    (spacing,), period = convert_dates((spacing,), datetime_unit, period)  # dates: float offsets, on the host
     f = as_field(f)
     axes = normalize_axes(axis, f.ndim)
     if len(axes) != 1:
@@ -84,6 +88,7 @@ def derivative(
     accuracy: int = 2,
     boundary: Boundary = "one-sided",
     period: ArrayLike | None = None,
+    datetime_unit: DatetimeUnit | None = None,
     halo: Halo = True,
 ) -> Array:
     """The ``order``-th derivative of sampled data along one axis, to any even order of accuracy.
@@ -100,14 +105,18 @@ def derivative(
     Args:
       f: the samples, an array of any rank.
       spacing: a scalar step, or a 1-D coordinate array as long as ``f.shape[axis]``, strictly
-        increasing or decreasing.
+        increasing or decreasing; a ``timedelta64`` step or ``datetime64``/``timedelta64``
+        coordinates are converted as ``datetime_unit`` says.
       axis: the axis to differentiate; negative values count from the end.
       order: the derivative's order, 1 or more.
       accuracy: the scheme's order of accuracy, a positive even integer, held at every point.
       boundary: ``"one-sided"``, or ``"periodic"`` (the sample after the last is the first).
       period: for a periodic axis given by coordinates, its period ``L``: the step from the last
         point to the first is ``x[0] + L - x[-1]``. Not used with a scalar step, where the period
-        is ``n * h``.
+        is ``n * h``. With date coordinates, a ``timedelta64`` (or a number in ``datetime_unit``).
+      datetime_unit: the unit of date coordinates, ``timedelta64`` steps and periods, as in
+        :func:`jaxgrad.gradient`: float64 offsets from the first sample in this unit (``None``:
+        seconds); a ``ValueError`` without date spacing.
       halo: how an array sharded along ``axis`` is handled, as in :func:`jaxgrad.gradient`.
 
     Returns:
@@ -115,7 +124,8 @@ def derivative(
 
     Raises:
       ValueError: too few points for the order and accuracy, an odd accuracy, an order below 1,
-        a bad boundary, coordinates that repeat or are not monotone, a missing or misfit period.
+        a bad boundary, coordinates that repeat or are not monotone, a missing or misfit period,
+        a bad ``datetime_unit`` (as in :func:`jaxgrad.gradient`).
       TypeError: arguments of the wrong type.
 
     Examples:
@@ -129,7 +139,8 @@ def derivative(
       >>> float(jnp.max(jnp.abs(d - jnp.cos(theta)))) < 1e-5
       True
     """
-    options = {"axis": axis, "order": order, "accuracy": accuracy, "boundary": boundary, "period": period}
+    options = {"axis": axis, "order": order, "accuracy": accuracy, "boundary": boundary, "period": period,
+               "datetime_unit": datetime_unit}
     return launch("derivative", _plan, f, (spacing,), options, halo)
 
 

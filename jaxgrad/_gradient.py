@@ -9,6 +9,7 @@ from jax.typing import ArrayLike
 
 from jaxgrad._args import as_field, normalize_axes, normalize_int, normalize_spacing, reduce_uniform, shift_origin
 from jaxgrad._core import axis_stencil, real_dtype, to_output, to_working
+from jaxgrad._dates import DatetimeUnit, convert_dates
 from jaxgrad._halo import Halo, Layout, apply_along
 from jaxgrad._launch import Plan, kernel, launch
 
@@ -27,7 +28,8 @@ def _gradient(
     return out[0] if len(axes) == 1 else out
 
 
-def _plan(f: Any, *varargs: Any, axis: Any, edge_order: Any) -> Plan:
+def _plan(f: Any, *varargs: Any, axis: Any, edge_order: Any, datetime_unit: Any = None) -> Plan:
+    varargs, _ = convert_dates(varargs, datetime_unit)  # dates: float offsets, on the host
     f = as_field(f)
     axes = normalize_axes(axis, f.ndim)
     edge_order = normalize_int(edge_order, "edge_order", 1)
@@ -45,7 +47,7 @@ def _plan(f: Any, *varargs: Any, axis: Any, edge_order: Any) -> Plan:
 
 def gradient(
     f: ArrayLike, *varargs: ArrayLike, axis: int | tuple[int, ...] | None = None, edge_order: Literal[1, 2] = 1,
-    halo: Halo = True,
+    datetime_unit: DatetimeUnit | None = None, halo: Halo = True,
 ) -> Array | tuple[Array, ...]:
     """JAX implementation of :func:`numpy.gradient`, with ``edge_order``.
 
@@ -72,9 +74,14 @@ def gradient(
       f: an N-dimensional array of samples (float, complex, integer or bool).
       *varargs: the spacing, as in numpy: nothing (unit steps), one scalar step for every axis, or
         one entry per differentiated axis, each a scalar step or a 1-D coordinate array as long as
-        that axis.
+        that axis. Coordinates may be numpy ``datetime64`` or ``timedelta64`` arrays (strictly
+        monotone, no NaT) and steps ``timedelta64`` scalars: see ``datetime_unit``.
       axis: ``None`` (every axis), an int or a tuple of ints; negative values count from the end.
       edge_order: 1 or 2, the accuracy order of the one-sided differences at the edges.
+      datetime_unit: the time unit of date coordinates and ``timedelta64`` steps, which are
+        converted on the host, in float64, to offsets from their first sample in this unit: any
+        fixed numpy unit from ``"W"`` (weeks) to ``"as"``; ``None`` means seconds. The result is
+        then a rate per this unit. Only for date spacing: given without any, it is a ``ValueError``.
       halo: how an array sharded along a differentiated axis is handled: ``True`` exchanges
         halos between neighbouring devices where ``f``'s sharding is visible, a ``NamedSharding``
         gives ``f``'s sharding where it is not (traced inside a ``jit`` over automatic mesh
@@ -86,7 +93,9 @@ def gradient(
     Raises:
       TypeError: a wrong number of spacing arguments, or spacing of a wrong type.
       ValueError: a coordinate array of the wrong length or rank, fewer than ``edge_order + 1``
-        points along an axis, repeated coordinates, or an unsupported ``edge_order``.
+        points along an axis, repeated coordinates, or an unsupported ``edge_order``; date
+        coordinates with NaT or not strictly monotone; a ``datetime_unit`` of no fixed length
+        (``"Y"``, ``"M"``), unknown, or given without date spacing.
       numpy.exceptions.AxisError: an axis out of range.
 
     Examples:
@@ -105,5 +114,10 @@ def gradient(
       >>> dy
       Array([[ 2.,  2., -1.],
              [ 2.,  2., -1.]], dtype=float32)
+      >>> import numpy as np
+      >>> days = np.array(["2024-01-01", "2024-01-02", "2024-01-04"], dtype="datetime64[D]")
+      >>> [round(float(v), 4) for v in jaxgrad.gradient(jnp.array([10.0, 11.0, 19.0]), days, datetime_unit="D")]
+      [1.0, 2.0, 4.0]
     """
-    return launch("gradient", _plan, f, varargs, {"axis": axis, "edge_order": edge_order}, halo)
+    options = {"axis": axis, "edge_order": edge_order, "datetime_unit": datetime_unit}
+    return launch("gradient", _plan, f, varargs, options, halo)

@@ -60,3 +60,10 @@ def test_image_edges(tmp_path):
     r = _load("image_edges").main(fast=True, out=str(tmp_path))
     assert 5.0 < r["mean_slope_deg"] < 30.0 and r["max_slope_deg"] < 90.0
     assert (tmp_path / "image_edges.png").exists()
+
+
+def test_xarray_dates(tmp_path):
+    pytest.importorskip("xarray")
+    r = _load("xarray_dates").main(fast=True, out=str(tmp_path))
+    assert r["max_diff_topo"] < 1e-6 and r["max_diff_goog"] < 1e-9  # xarray's own differentiate, to rounding
+    assert r["gaps"] > 0 and (tmp_path / "xarray_dates.png").exists()
