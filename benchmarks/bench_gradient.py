@@ -15,14 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import random
-import resource
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _timing import environment, measure, report
 
 import jaxgrad
 
@@ -34,37 +32,6 @@ try:
     import findiff
 except ImportError:  # optional: its rows are left out
     findiff = None
-
-_FLUSH = np.zeros(16 * 1024 * 1024, np.float32)  # 64 MiB, larger than any last-level cache here
-
-
-def _block(out):
-    return jax.block_until_ready(out) if isinstance(out, (jax.Array, tuple, list)) else out
-
-
-def _faults() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-
-
-def measure(impls, rounds: int, flush: bool = True):
-    """``{name: (min s, median s, median page faults)}`` per call, interleaved, and cache-cold
-    unless ``flush`` is off (for per-call overheads, where a warm cache is the realistic case)."""
-    times = {name: [] for name in impls}
-    faults = {name: [] for name in impls}
-    for fn in impls.values():
-        _block(fn())  # compile and warm up
-    for _ in range(rounds):
-        order = list(impls)
-        random.shuffle(order)
-        for name in order:
-            if flush:
-                np.add(_FLUSH, 1.0, out=_FLUSH)
-            f0, t0 = _faults(), time.perf_counter()
-            _block(impls[name]())
-            times[name].append(time.perf_counter() - t0)
-            faults[name].append(_faults() - f0)
-    return {name: (min(t), float(np.median(t)), float(np.median(faults[name]))) for name, t in times.items()}
-
 
 def rooflines(f: np.ndarray, n_out: int) -> dict:
     """Kernels that read ``f`` once and write ``n_out`` arrays of its size: the bytes any gradient
@@ -197,14 +164,11 @@ def extra_tables(quick: bool, rng):
 def compile_times(quick: bool) -> dict[str, float]:
     """Seconds to trace and compile the gradient of a 3-D array, all axes (cold caches: a shape
     no other row compiled), for jaxgrad at both edge orders and for jax.numpy.gradient."""
-    from jaxgrad._gradient import _gradient
-
     s3 = 64 if quick else 256
     f = jax.ShapeDtypeStruct((s3, s3, s3 + 1), jnp.float32)
-    steps = (1.0, 1.0, 1.0)
-    compilers = {
-        "jaxgrad, edge_order=2": lambda: _gradient.lower(f, steps, axes=(0, 1, 2), edge_order=2).compile(),
-        "jaxgrad, edge_order=1": lambda: _gradient.lower(f, steps, axes=(0, 1, 2), edge_order=1).compile(),
+    compilers = {  # through the public API (the internals are free to change)
+        "jaxgrad, edge_order=2": lambda: jax.jit(lambda f: jaxgrad.gradient(f, edge_order=2)).lower(f).compile(),
+        "jaxgrad, edge_order=1": lambda: jax.jit(lambda f: jaxgrad.gradient(f, edge_order=1)).lower(f).compile(),
         "jax.numpy.gradient": lambda: jax.jit(lambda f: jnp.gradient(f)).lower(f).compile(),
     }
     times = {}
@@ -215,16 +179,6 @@ def compile_times(quick: bool) -> dict[str, float]:
     return times
 
 
-def report(title: str, res: dict, base_name: str) -> None:
-    base = res[base_name][0]
-    print(f"## {title}")
-    print(f"| implementation | min ms | median ms | page faults / call | ratio to {base_name} |\n|---|---|---|---|---|")
-    for name, (tmin, tmed, faults) in sorted(res.items(), key=lambda kv: kv[1][0]):
-        digits = 1 if tmin > 1e-3 else 4
-        print(f"| {name} | {tmin * 1e3:.{digits}f} | {tmed * 1e3:.{digits}f} | {faults:.0f} | {tmin / base:.2f} |")
-    print()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small arrays, few rounds (a smoke run)")
@@ -232,11 +186,7 @@ def main() -> None:
     parser.add_argument("--json", help="also write the tables here (docs/make_figures.py plots them)")
     args = parser.parse_args()
     rounds = args.rounds or (3 if args.quick else 10)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
-    print(f"jax {jax.__version__} on {jax.devices()[0].platform}, numpy {np.__version__}"
-          + (f", torch {torch.__version__}" if torch else ", torch not installed")
-          + (f", findiff {findiff.__version__}" if findiff else ", findiff not installed"))
-    print(f"GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '(default allocator)')}")
+    print("\n".join(environment(torch=torch, findiff=findiff)))
     print(f"{rounds} rounds, float32 unless noted; ratio = min time / the min time of the table's reference row\n")
     tables = {}
     for title, impls, base_name in workloads(args.quick):
