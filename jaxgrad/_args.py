@@ -86,6 +86,15 @@ def _as_int(value: Any, what: str) -> int:
         raise TypeError(f"{what}, got {value!r}") from None
 
 
+def rank(value: Any, name: str) -> int:
+    """``np.ndim(value)``, with our own error for ragged nested sequences (numpy's says nothing
+    of which argument it was)."""
+    try:
+        return np.ndim(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a scalar or a rectangular array of numbers, got the ragged {value!r}") from None
+
+
 def normalize_int(value: Any, name: str, minimum: int) -> int:
     value = _as_int(value, f"{name} must be an int")
     if value < minimum:
@@ -212,6 +221,8 @@ def spread_spacing(varargs: Sequence[Any], n_axes: int) -> list[Any]:
     n_args = len(varargs)
     if n_args == 0:
         return [1.0] * n_axes
+    for i, v in enumerate(varargs):
+        rank(v, f"spacing argument {i}")
     if n_args == 1 and np.ndim(varargs[0]) == 0:
         return [varargs[0]] * n_axes
     if n_args == n_axes:
@@ -230,7 +241,7 @@ def normalize_spacing(varargs: Sequence[Any], shape: tuple[int, ...], axes: tupl
 def spacing_entry(value: Any, n: int, axis: int, *, monotone: bool = False) -> Spacing:
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"spacing for axis {axis} must be a number or a 1-D coordinate array, got {value!r}")
-    if type(value) in (float, int) or np.ndim(value) == 0:
+    if type(value) in (float, int) or rank(value, f"spacing for axis {axis}") == 0:
         return _check_scalar(value, f"spacing for axis {axis}")
     return _coordinates(value, n, axis, monotone)
 
@@ -259,7 +270,7 @@ def normalize_period(period: Any, spacing: Spacing, periodic: bool, axis: int) -
             f"period is given for axis {axis}, whose spacing is a scalar step h: a uniform periodic axis "
             f"of n points has period n * h already; pass period only with coordinate arrays"
         )
-    if isinstance(period, (str, bytes)) or np.ndim(period) != 0:
+    if isinstance(period, (str, bytes)) or rank(period, f"period for axis {axis}") != 0:
         raise TypeError(f"period for axis {axis} must be a real scalar, got {period!r}")
     period = _check_scalar(period, f"period for axis {axis}")
     if not is_traced(period) and not is_traced(spacing) and np.shape(spacing)[0] >= 2:
@@ -305,6 +316,8 @@ def stack_components(F: Any, name: str = "F") -> Array | np.ndarray:
         shapes = {tuple(c.shape) for c in comps}
         if len(shapes) != 1:
             raise ValueError(f"the components of {name} must all have one shape, got {sorted(shapes)}")
+        if comps[0].ndim == 0:
+            raise ValueError(f"the components of {name} must be arrays on a grid of at least one axis, got scalars")
         return jnp.stack([jnp.asarray(c) for c in comps])
     F = as_field(F, name)
     if F.ndim < 2:

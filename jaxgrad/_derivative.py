@@ -18,6 +18,7 @@ from jaxgrad._args import (
     normalize_boundaries,
     normalize_int,
     normalize_period,
+    rank,
     reduce_uniform,
     shift_origin,
     spacing_entry,
@@ -146,6 +147,31 @@ def derivative(
 
 # Dense matrices past this many rows are refused: 8192^2 float32 entries take 256 MiB already.
 DENSE_MAX = 8192
+# Sparse matrices index their rows and columns with JAX's default integers (int32 without x64).
+SPARSE_MAX = 2**31 - 1
+
+
+def _plan_matrix(n: Any, spacing: Any, *, order: Any, accuracy: Any, boundary: Any, period: Any, format: Any) -> Plan:
+    """derivative_matrix's arguments checked: the plan of a derivative along axis 0 of an empty
+    ``(n, 0)`` field, with errors that speak of ``n`` (the field is ours, not the user's)."""
+    n = normalize_int(n, "n", 1)
+    if not isinstance(format, str) or format not in ("dense", "sparse"):
+        raise ValueError(f"format must be 'dense' or 'sparse', got {format!r}")
+    if format == "dense" and n > DENSE_MAX:
+        raise ValueError(
+            f"a dense {n} x {n} derivative matrix would hold {n * n:.3g} entries; dense matrices are "
+            f"limited to n <= {DENSE_MAX}: pass format='sparse'"
+        )
+    if n > SPARSE_MAX:
+        raise ValueError(f"n is {n}, beyond the {SPARSE_MAX} rows a sparse matrix can index")
+    if not isinstance(spacing, (str, bytes)) and rank(spacing, "spacing") == 1 and np.shape(spacing)[0] != n:
+        raise ValueError(f"spacing has {np.shape(spacing)[0]} coordinates, but n is {n}")
+    try:
+        return _plan(np.zeros((n, 0)), spacing, axis=0, order=order, accuracy=accuracy, boundary=boundary, period=period)
+    except ValueError as e:  # the field's length is n
+        if str(e).startswith("f.shape[0] is"):
+            raise ValueError("n" + str(e)[len("f.shape[0]") :]) from None
+        raise
 
 
 def derivative_matrix(
@@ -197,21 +223,14 @@ def derivative_matrix(
       >>> bool(jnp.allclose(D @ jnp.arange(10**6.0), 2.0))
       True
     """
-    n = normalize_int(n, "n", 1)
-    if format not in ("dense", "sparse"):
-        raise ValueError(f"format must be 'dense' or 'sparse', got {format!r}")
+    plan = _plan_matrix(n, spacing, order=order, accuracy=accuracy, boundary=boundary, period=period, format=format)
+    n = plan.field.shape[0]
     if format == "dense":
-        if n > DENSE_MAX:
-            raise ValueError(
-                f"a dense {n} x {n} derivative matrix would hold {n * n:.3g} entries; dense matrices are "
-                f"limited to n <= {DENSE_MAX}: pass format='sparse'"
-            )
         # Column j of D is the derivative of the j-th unit vector, i.e. D = derivative(I) along axis 0.
         return derivative(
             jnp.eye(n, dtype=jnp.result_type(float)), spacing, axis=0, order=order, accuracy=accuracy,
             boundary=boundary, period=period,
         )
-    plan = _plan(np.zeros((n, 0)), spacing, axis=0, order=order, accuracy=accuracy, boundary=boundary, period=period)
     spacing, period = plan.args
     dtype = jnp.result_type(float)
     if jnp.ndim(spacing) == 1:

@@ -147,11 +147,14 @@ def _field_plan(
     k = len(shape)
     if square and m != k:
         raise ValueError(
-            f"{what} needs one component per spatial axis: got {m} components of shape {shape} "
+            f"{what} needs one component per spatial axis: F has {m} components of shape {shape} "
             f"({k} axes); for a batch of fields, use jax.vmap"
         )
     if dims is not None and k not in dims:
-        raise ValueError(f"{what} is defined for fields on {' or '.join(map(str, dims))}-D grids, got a {k}-D field")
+        raise ValueError(
+            f"{what} is defined for fields on {' or '.join(map(str, dims))}-D grids, got F with components "
+            f"of shape {shape}, a {k}-D field"
+        )
     if as_array and len(varargs) > 1 and len(varargs) != k:
         raise TypeError(
             f"{what} got {len(varargs)} spacing arguments for a field read as {m} components on a {k}-D grid "

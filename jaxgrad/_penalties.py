@@ -23,6 +23,7 @@ from jaxgrad._args import (
     normalize_axes,
     normalize_int,
     normalize_spacing,
+    rank,
     reduce_uniform,
     shift_origin,
 )
@@ -170,19 +171,20 @@ def _plan_total_variation(f: Any, *varargs: Any, axis: Any, isotropic: Any, eps:
     f, axes, spacings = _prepare(f, varargs, axis, 1, reduction, "total variation")
     if not isinstance(isotropic, (bool, np.bool_)):
         raise TypeError(f"isotropic must be True or False, got {isotropic!r}")
-    if isinstance(eps, (str, bytes, bool)) or eps is None or np.ndim(eps) != 0:
+    if isinstance(eps, (str, bytes, bool)) or eps is None or rank(eps, "eps") != 0:
         raise TypeError(f"eps must be a real scalar >= 0, got {eps!r}")
     if not is_traced(eps):
         value = np.asarray(eps)
-        if not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value) or not float(value) >= 0:
-            raise ValueError(f"eps must be a real scalar >= 0, got {eps!r}")
+        if not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value) or not 0 <= float(value) < np.inf:
+            raise ValueError(f"eps must be a finite real scalar >= 0, got {eps!r}")
+        eps = float(value)  # also a Python int beyond int64, which jit would refuse
     static = {"axes": axes, "isotropic": bool(isotropic), "reduction": reduction}
     return Plan(_total_variation, f, (spacings, eps), static)
 
 
 def _plan_smoothness(f: Any, *varargs: Any, axis: Any, order: Any, reduction: Any) -> Plan:
     order = normalize_int(order, "order", 1)
-    f, axes, spacings = _prepare(f, varargs, axis, order, reduction, "smoothness")
+    f, axes, spacings = _prepare(f, varargs, axis, order, reduction, f"smoothness of order {order}")
     return Plan(_smoothness, f, (spacings,), {"axes": axes, "order": order, "reduction": reduction})
 
 

@@ -51,6 +51,24 @@ def test_measured_convergence_order(x64, accuracy, order, periodic, perturbed):
         assert slope >= accuracy - 0.3, f"{where}: measured order {slope:.2f} for accuracy {accuracy}"
 
 
+# float32: the cases where truncation error, not rounding, dominates on these grids (higher orders
+# and accuracies reach float32's rounding floor at these sizes, and then no slope can be measured).
+FLOAT32_CASES = [(2, 1, False, False), (2, 1, False, True), (2, 1, True, False), (2, 1, True, True),
+                 (2, 2, False, False), (2, 2, True, False), (4, 1, False, False), (4, 1, True, False)]
+
+
+@pytest.mark.parametrize("accuracy, order, periodic, perturbed", FLOAT32_CASES,
+                         ids=[f"accuracy{a}-order{o}-{'periodic' if p else 'one-sided'}-{'perturbed' if q else 'uniform'}"
+                              for a, o, p, q in FLOAT32_CASES])
+def test_measured_convergence_order_in_float32(accuracy, order, periodic, perturbed):
+    with jax.enable_x64(False):
+        sizes = [int(round(24 * 1.5**i)) for i in range(4)]
+        errors = np.array([_max_errors(order, accuracy, periodic, perturbed, n) for n in sizes])
+    for where, e in zip(["interior", "edges"], errors.T):
+        slope = -np.polyfit(np.log(sizes), np.log(e), 1)[0]
+        assert slope >= accuracy - 0.3, f"{where}: measured order {slope:.2f} for accuracy {accuracy} in float32"
+
+
 @pytest.mark.parametrize("order", [1, 2, 3, 4])
 @pytest.mark.parametrize("accuracy", [2, 4, 6])
 def test_polynomials_below_the_scheme_degree_are_exact(x64, order, accuracy):
@@ -194,10 +212,19 @@ def test_errors(args, kwargs, exc, match):
 
 
 def test_derivative_matrix_errors():
+    # The messages speak of n, never of the field derivative_matrix makes for itself.
     with pytest.raises(ValueError, match="n must be >= 1"):
         jaxgrad.derivative_matrix(0)
-    with pytest.raises(ValueError, match="too small"):
+    with pytest.raises(ValueError, match="^n is 3, too small .* at least 6 points"):
         jaxgrad.derivative_matrix(3, order=2, accuracy=4)
+    with pytest.raises(ValueError, match="^n is 3, too small"):
+        jaxgrad.derivative_matrix(3, order=2, accuracy=4, format="sparse")
+    with pytest.raises(ValueError, match="spacing has 5 coordinates, but n is 4"):
+        jaxgrad.derivative_matrix(4, np.arange(5.0))
+    with pytest.raises(ValueError, match="n is 1000000000000, beyond the 2147483647 rows"):
+        jaxgrad.derivative_matrix(10**12, format="sparse")
+    with pytest.raises(ValueError, match="format must be 'dense' or 'sparse', got array"):
+        jaxgrad.derivative_matrix(4, format=np.array(["dense", "sparse"]))
 
 
 @pytest.mark.parametrize(

@@ -117,6 +117,7 @@ F2 = [np.zeros((5, 6)), np.zeros((5, 6))]
         (jaxgrad.laplacian, (np.zeros(()),), {}, ValueError, "at least one axis"),
         (jaxgrad.hessian, (np.zeros((5, 6)),), {"axis": 3}, np.exceptions.AxisError, "out of bounds"),
         (jaxgrad.jacobian, (np.zeros(5),), {}, ValueError, "sequence of component arrays"),
+        (jaxgrad.jacobian, ([0.0, 1.0],), {}, ValueError, "components of F must be arrays on a grid of at least one axis"),
         (jaxgrad.jacobian, (np.zeros((6, 5)), 1.0, 1.0), {}, TypeError, "leading axis of an array field holds the components"),
         (jaxgrad.laplacian, (np.zeros((5, 6)), np.arange(5.0), np.arange(5.0)), {}, ValueError, "has length 5"),
     ],

@@ -1,5 +1,7 @@
 """total_variation and smoothness: values, reductions, coordinates, finite gradients."""
 
+import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -17,24 +19,155 @@ def _forward(f, h, axis):
     return np.pad(d, pad)
 
 
-def test_total_variation_matches_a_direct_formula(x64):
+def test_total_variation_matches_a_direct_formula(precision):
+    dtype, rtol = precision
     rng = np.random.default_rng(0)
     f = rng.standard_normal((6, 7))
     dx, dy = _forward(f, 0.5, 0), _forward(f, 2.0, 1)
     iso = np.sqrt(dx**2 + dy**2 + 0.1**2)
-    np.testing.assert_allclose(jaxgrad.total_variation(f, 0.5, 2.0, eps=0.1, reduction="none"), iso, rtol=1e-12)
-    np.testing.assert_allclose(jaxgrad.total_variation(f, 0.5, 2.0, eps=0.1), iso.mean(), rtol=1e-12)
-    np.testing.assert_allclose(jaxgrad.total_variation(f, 0.5, 2.0, isotropic=False, reduction="sum"), (np.abs(dx) + np.abs(dy)).sum(), rtol=1e-12)
-    np.testing.assert_allclose(jaxgrad.total_variation(f, 0.5, axis=0, reduction="sum"), np.abs(dx).sum(), rtol=1e-12)
+    g = f.astype(dtype)
+    assert jaxgrad.total_variation(g, 0.5, 2.0, eps=0.1).dtype == dtype
+    np.testing.assert_allclose(jaxgrad.total_variation(g, 0.5, 2.0, eps=0.1, reduction="none"), iso, rtol=rtol)
+    np.testing.assert_allclose(jaxgrad.total_variation(g, 0.5, 2.0, eps=0.1), iso.mean(), rtol=rtol)
+    np.testing.assert_allclose(jaxgrad.total_variation(g, 0.5, 2.0, isotropic=False, reduction="sum"), (np.abs(dx) + np.abs(dy)).sum(), rtol=rtol)
+    np.testing.assert_allclose(jaxgrad.total_variation(g, 0.5, axis=0, reduction="sum"), np.abs(dx).sum(), rtol=rtol)
 
 
 def test_total_variation_of_a_monotone_signal_is_its_rise(x64):
     x = np.sort(np.random.default_rng(1).uniform(0, 1, 30))
     f = np.tanh(5 * (x - 0.5))
-    # sum of |df| = f[-1] - f[0]; on coordinates each difference is divided by its step.
-    tv = jaxgrad.total_variation(f * np.gradient(x), x, reduction="none")
-    assert tv.shape == f.shape
+    # sum of |df| = f[-1] - f[0]; on coordinates each difference is divided by its step, so the
+    # per-point values times the steps add up to the rise again.
     np.testing.assert_allclose(jaxgrad.total_variation(f, reduction="sum"), f[-1] - f[0], rtol=1e-12)
+    tv = np.asarray(jaxgrad.total_variation(f, x, reduction="none"))
+    assert tv[-1] == 0.0
+    np.testing.assert_allclose(np.sum(tv[:-1] * np.diff(x)), f[-1] - f[0], rtol=1e-12)
+
+
+# A reference on coordinates, written out: per point, the forward difference of ``order`` over the
+# ``order + 1`` consecutive coordinates from it, with the weights that make it exact for polynomials
+# of degree ``order``, zero at the last ``order`` points. The weights come from a Vandermonde
+# system solved per point in numpy (values), or from their closed form, the divided difference
+# ``order! / prod_{m != j} (t_j - t_m)``, in jax.numpy (jax.grad of the reference: one small
+# compile, where a batched solve takes seconds); the two are checked against each other.
+
+
+def _offsets(x, order, xp):
+    m = x.shape[0] - order
+    return xp.stack([x[k : k + m] - x[:m] for k in range(order + 1)], axis=-1)  # (m, order + 1)
+
+
+def _solved_weights(x, order):
+    t = _offsets(np.asarray(x, np.float64), order, np)
+    powers = np.arange(order + 1)
+    vandermonde = t[:, None, :] ** powers[None, :, None]  # [i, p, k] = t[i, k] ** p
+    rhs = np.broadcast_to((powers == order) * float(math.factorial(order)), t.shape)[..., None]
+    return np.linalg.solve(vandermonde, rhs)[..., 0]
+
+
+def _divided_weights(x, order, xp):
+    t = _offsets(x, order, xp)
+    columns = [math.factorial(order) / math.prod(t[:, j] - t[:, m] for m in range(order + 1) if m != j) for j in range(order + 1)]
+    return xp.stack(columns, axis=-1)
+
+
+def _forward_weights(x, order, xp):
+    return _solved_weights(x, order) if xp is np else _divided_weights(x, order, xp)
+
+
+def _forward_reference(f, x, axis, order, xp):
+    g = xp.moveaxis(f, axis, 0)
+    n = g.shape[0]
+    if xp.ndim(x) == 0:  # a step: the unit-step weights over h ** order
+        w = xp.asarray([float(v) for v in jaxgrad.stencil(order, range(order + 1))]) / x**order
+        w = xp.broadcast_to(w, (n - order, order + 1))
+    else:
+        w = _forward_weights(x, order, xp)
+    w = w.reshape(w.shape + (1,) * (g.ndim - 1))
+    d = sum(w[:, k] * g[k : k + n - order] for k in range(order + 1))
+    d = xp.concatenate([d, xp.zeros((order,) + g.shape[1:], d.dtype)])
+    return xp.moveaxis(d, 0, axis)
+
+
+def _reduce(field, reduction, xp):
+    return field if reduction == "none" else xp.sum(field) if reduction == "sum" else xp.mean(field)
+
+
+def _tv_reference(f, spacings, *, isotropic, eps, reduction="mean", xp=np):
+    squares = [xp.abs(_forward_reference(f, s, a, 1, xp)) ** 2 for a, s in enumerate(spacings)]
+    if isotropic:
+        field = xp.sqrt(sum(squares) + eps**2)
+    else:
+        field = sum(xp.sqrt(q + eps**2) for q in squares)
+    return _reduce(field, reduction, xp)
+
+
+def _smoothness_reference(f, spacings, *, order, reduction="mean", xp=np):
+    field = sum(xp.abs(_forward_reference(f, s, a, order, xp)) ** 2 for a, s in enumerate(spacings))
+    return _reduce(field, reduction, xp)
+
+
+def test_the_reference_weights_agree():
+    x = uneven_coordinates(np.random.default_rng(9), 9, jitter=0.6)
+    for order in (1, 2, 3):
+        np.testing.assert_allclose(_solved_weights(x, order), _divided_weights(x, order, np), rtol=1e-10)
+    np.testing.assert_allclose(_solved_weights(x, 1), np.stack([-1, 1], axis=-1) / np.diff(x)[:, None], rtol=1e-12)
+
+
+def _coordinate_case(seed):
+    rng = np.random.default_rng(seed)
+    f = rng.standard_normal((5, 7))
+    return f, uneven_coordinates(rng, 5, jitter=0.4), uneven_coordinates(rng, 7, jitter=0.4, decreasing=True)
+
+
+def _assert_grads(ours, reference, args, rtol):
+    argnums = tuple(range(len(args)))
+    got = jax.grad(ours, argnums=argnums)(*args)
+    want = jax.jit(jax.grad(reference, argnums=argnums))(*args)  # one compile, not one per operation
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol * float(np.max(np.abs(w))))
+
+
+@pytest.mark.parametrize("isotropic", [True, False])
+def test_total_variation_on_coordinates_matches_a_reference(precision, isotropic):
+    dtype, rtol = precision
+    f, x, y = _coordinate_case(10)
+    # Per point (the reductions are checked on uniform grids above; "mean" again under grad below).
+    for eps in (0.0, 0.1):
+        want = _tv_reference(f, (x, y), isotropic=isotropic, eps=eps, reduction="none")
+        got = jaxgrad.total_variation(f.astype(dtype), x, y, isotropic=isotropic, eps=eps, reduction="none")
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * np.abs(want).max())
+        # A step on one axis and coordinates on the other.
+        want = _tv_reference(f, (0.5, y), isotropic=isotropic, eps=eps, reduction="none")
+        got = jaxgrad.total_variation(f.astype(dtype), 0.5, y, isotropic=isotropic, eps=eps, reduction="none")
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * np.abs(want).max())
+    # jax.grad with respect to the values and both coordinate arrays (eps > 0: smooth everywhere).
+    args = tuple(jnp.asarray(a, dtype) for a in (f, x, y))
+    ours = lambda f, x, y: jaxgrad.total_variation(f, x, y, isotropic=isotropic, eps=0.1)
+    reference = lambda f, x, y: _tv_reference(f, (x, y), isotropic=isotropic, eps=0.1, xp=jnp)
+    _assert_grads(ours, reference, args, 50 * rtol)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_smoothness_on_coordinates_matches_a_reference(precision, order):
+    dtype, rtol = precision
+    f, x, y = _coordinate_case(11 + order)
+    want = _smoothness_reference(f, (x, y), order=order, reduction="none")
+    got = jaxgrad.smoothness(f.astype(dtype), x, y, order=order, reduction="none")
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, want, rtol=10 * rtol, atol=10 * rtol * np.abs(want).max())
+    want = _smoothness_reference(f, (x, 0.25), order=order, reduction="none")
+    got = jaxgrad.smoothness(f.astype(dtype), x, 0.25, order=order, reduction="none")
+    np.testing.assert_allclose(got, want, rtol=10 * rtol, atol=10 * rtol * np.abs(want).max())
+    # Along one axis only, and jax.grad with respect to the values and the coordinates.
+    want = np.moveaxis(_smoothness_reference(np.moveaxis(f, 1, 0), (y,), order=order, reduction="none"), 0, 1)
+    got = jaxgrad.smoothness(f.astype(dtype), y, axis=1, order=order, reduction="none")
+    np.testing.assert_allclose(got, want, rtol=10 * rtol, atol=10 * rtol * np.abs(want).max())
+    args = tuple(jnp.asarray(a, dtype) for a in (f, x, y))
+    ours = lambda f, x, y: jaxgrad.smoothness(f, x, y, order=order)
+    reference = lambda f, x, y: _smoothness_reference(f, (x, y), order=order, xp=jnp)
+    _assert_grads(ours, reference, args, 50 * rtol)
 
 
 def test_total_variation_sees_the_checkerboard_that_central_differences_miss(x64):
@@ -44,18 +177,21 @@ def test_total_variation_sees_the_checkerboard_that_central_differences_miss(x64
     assert float(np.abs(central[0][1:-1, 1:-1]).max()) == 0.0
 
 
-def test_smoothness_matches_direct_formulas(x64):
+def test_smoothness_matches_direct_formulas(precision):
+    dtype, rtol = precision
     rng = np.random.default_rng(2)
     f = rng.standard_normal((9, 8))
+    g = f.astype(dtype)
     d2 = np.zeros_like(f)
     d2[:-2] = (f[2:] - 2 * f[1:-1] + f[:-2]) / 0.3**2
-    np.testing.assert_allclose(jaxgrad.smoothness(f, 0.3, axis=0, order=2, reduction="none"), d2**2, rtol=1e-12)
+    np.testing.assert_allclose(jaxgrad.smoothness(g, 0.3, axis=0, order=2, reduction="none"), d2**2, rtol=10 * rtol, atol=10 * rtol * np.max(d2**2))
     e1 = _forward(f, 0.3, 0) ** 2 + _forward(f, 0.7, 1) ** 2
-    np.testing.assert_allclose(jaxgrad.smoothness(f, 0.3, 0.7), e1.mean(), rtol=1e-12)
+    np.testing.assert_allclose(jaxgrad.smoothness(g, 0.3, 0.7), e1.mean(), rtol=rtol)
     # Coordinates: quadratics have constant second differences on any grid.
     x = np.sort(rng.uniform(0, 1, 12))
-    field = jaxgrad.smoothness(3 * x**2 - x, x, order=2, reduction="none")
-    np.testing.assert_allclose(field[:-2], 36.0, rtol=1e-9)
+    field = jaxgrad.smoothness((3 * x**2 - x).astype(dtype), x, order=2, reduction="none")
+    assert field.dtype == dtype
+    np.testing.assert_allclose(field[:-2], 36.0, rtol=1e-9 if dtype == "float64" else 1e-2)
     np.testing.assert_array_equal(field[-2:], 0.0)
 
 
@@ -88,10 +224,13 @@ def test_dtypes():
     "fn, args, kwargs, exc, match",
     [
         (jaxgrad.total_variation, (np.zeros(4),), {"reduction": "max"}, ValueError, "reduction must be"),
-        (jaxgrad.total_variation, (np.zeros(4),), {"eps": -1.0}, ValueError, "eps must be a real scalar >= 0"),
+        (jaxgrad.total_variation, (np.zeros(4),), {"eps": -1.0}, ValueError, "eps must be a finite real scalar >= 0"),
+        (jaxgrad.total_variation, (np.zeros(4),), {"eps": np.inf}, ValueError, "eps must be a finite real scalar >= 0"),
+        (jaxgrad.total_variation, (np.zeros(4),), {"eps": None}, TypeError, "eps must be a real scalar >= 0, got None"),
+        (jaxgrad.total_variation, (np.zeros(4),), {"eps": [[1.0], []]}, ValueError, "eps must be a scalar or a rectangular"),
         (jaxgrad.total_variation, (np.zeros(4),), {"isotropic": "yes"}, TypeError, "isotropic must be"),
         (jaxgrad.total_variation, (np.zeros(1),), {}, ValueError, "too small"),
-        (jaxgrad.smoothness, (np.zeros(3),), {"order": 3}, ValueError, "at least 4 points"),
+        (jaxgrad.smoothness, (np.zeros(3),), {"order": 3}, ValueError, "smoothness of order 3: at least 4 points"),
         (jaxgrad.smoothness, (np.zeros(3),), {"order": 0}, ValueError, "order must be >= 1"),
         (jaxgrad.smoothness, (np.zeros((3, 3)), 1.0, 2.0, 3.0), {}, TypeError, "invalid number of spacing"),
     ],

@@ -1,5 +1,5 @@
 """Sharded arrays on 8 virtual CPU devices, in a separate process (the device count is fixed when
-JAX starts): see tests/sharded_check.py."""
+JAX starts): the tests in tests/sharded/, run by pytest there, each on its own."""
 
 import os
 import subprocess
@@ -8,11 +8,14 @@ from pathlib import Path
 
 
 def test_sharded_arrays_match_one_device_and_keep_their_sharding():
-    script = Path(__file__).with_name("sharded_check.py")
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu")
-    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=600)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert "all sharded checks passed" in run.stdout
+    here = Path(__file__).parent
+    env = dict(os.environ, JAXGRAD_SHARDED="1", JAX_PLATFORMS="cpu")
+    env.pop("PYTEST_ADDOPTS", None)
+    command = [sys.executable, "-m", "pytest", str(here / "sharded"), "-q", "-rfE", "-p", "no:cacheprovider"]
+    run = subprocess.run(command, cwd=here.parent, capture_output=True, text=True, env=env, timeout=900)
+    summary = run.stdout[-6000:] + run.stderr[-2000:]
+    assert run.returncode == 0, f"the sharded tests failed (exit {run.returncode}):\n{summary}"
+    assert " passed" in run.stdout and " failed" not in run.stdout, summary
 
 
 def test_halo_argument_on_one_device():

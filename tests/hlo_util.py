@@ -1,6 +1,7 @@
 """Collectives in a compiled XLA program: how many of each kind, and the bytes each device sends.
 
-Used by ``bench_sharding.py`` and by the sharded tests to show that the halo path moves halos only.
+A test helper: the sharded tests (``tests/sharded/``) use it to show that the halo path moves
+halos only, and ``benchmarks/bench_sharding.py`` imports it from here for its tables.
 """
 
 from __future__ import annotations
