@@ -57,7 +57,7 @@ def test_rotations_are_bit_exact(x64, dtype):
     # On the last axis a rotation pads its two pieces and adds them: -0.0 padding keeps every value.
     f = _special(dtype, (3, 12))
     for axis in (0, 1):
-        for k in (1, 5, -2, 12):
+        for k in (1, -5, 12):
             want = _bits(np.roll(np.asarray(f), -k, axis=axis))
             np.testing.assert_array_equal(_bits(_shifted(f, k, axis)), want)
             np.testing.assert_array_equal(_bits(jax.jit(lambda f, k=k, a=axis: _shifted(f, k, a))(f)), want)
@@ -134,7 +134,7 @@ def test_apply_stencil_equals_a_plain_loop(x64, name, axis):
     n = 11
     st = _stencils(n)[name]
     f = np.random.default_rng(1).standard_normal((n, 3) if axis == 0 else (3, n))
-    out = apply_stencil(jnp.asarray(f), axis, st)
+    out = jax.jit(lambda f: apply_stencil(f, axis, st))(jnp.asarray(f))
     assert out.shape == f.shape and out.dtype == jnp.float64
     np.testing.assert_allclose(out, _loop(f, axis, st), rtol=1e-12, atol=1e-12)
 
