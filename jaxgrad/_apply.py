@@ -48,6 +48,12 @@ def weighted_sum(terms: list[tuple[Any, Array]], axis: int, shape: tuple[int, ..
     return total.astype(dtype)
 
 
+def _negative_zero(dtype: Any) -> Array:
+    """-0.0 (both parts, for complex): x + (-0.0) is x for every x, signed zeros included."""
+    zero = complex(-0.0, -0.0) if jnp.issubdtype(dtype, jnp.complexfloating) else -0.0
+    return jnp.array(zero, dtype)
+
+
 def _pad_add(blocks: list[Array], axis: int) -> Array:
     """Consecutive blocks along ``axis``, each padded to full length and added. The padding is
     -0.0, the identity of addition for every value, signed zeros included."""
@@ -58,7 +64,7 @@ def _pad_add(blocks: list[Array], axis: int) -> Array:
         size = b.shape[axis]
         config = [(0, 0, 0)] * b.ndim
         config[axis] = (start, n - start - size, 0)
-        padded = lax.pad(b, jnp.array(-0.0, b.dtype), config)
+        padded = lax.pad(b, _negative_zero(b.dtype), config)
         total = padded if total is None else total + padded
         start += size
     return total

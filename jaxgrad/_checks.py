@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.experimental import checkify
 from jax.typing import ArrayLike
 
-from jaxgrad._args import is_traced
+from jaxgrad._args import is_traced, rank
 
 
 def _problems(x: Any, period: Any, monotone: bool) -> list[tuple[Any, str]]:
@@ -31,6 +32,21 @@ def _problems(x: Any, period: Any, monotone: bool) -> list[tuple[Any, str]]:
     else:
         found.append((jnp.all(steps != 0), "coordinates must be distinct"))
     return found
+
+
+def _real(value: Any, name: str) -> Any:
+    """``value`` as an array of real numbers in a float dtype (numpy first for concrete values: no
+    int32 overflow), or our own error naming the argument."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}")
+    if not is_traced(value):
+        rank(value, name)
+        value = value if isinstance(value, jax.Array) else np.asarray(value)
+    if value.dtype == bool or not (jnp.issubdtype(value.dtype, jnp.integer) or jnp.issubdtype(value.dtype, jnp.floating)):
+        raise TypeError(f"{name} must hold real numbers, got {value!r} of dtype {value.dtype}")
+    if jnp.issubdtype(value.dtype, jnp.floating):
+        return value
+    return value.astype(np.float64) if isinstance(value, np.ndarray) else value.astype(jnp.result_type(float))
 
 
 def check_spacing(spacing: ArrayLike, *, monotone: bool = False, period: ArrayLike | None = None) -> Any:
@@ -66,14 +82,16 @@ def check_spacing(spacing: ArrayLike, *, monotone: bool = False, period: ArrayLi
     """
     if not isinstance(monotone, bool):
         raise TypeError(f"monotone must be True or False, got {monotone!r}")
-    if np.ndim(spacing) > 1:
+    x = _real(spacing, "spacing")
+    if x.ndim > 1:
         raise ValueError(f"spacing must be a scalar step or a 1-D coordinate array, got shape {np.shape(spacing)}")
-    x: Any = spacing if is_traced(spacing) else jnp.asarray(spacing)
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        x = x.astype(jnp.result_type(float))
-    if period is not None and np.ndim(period) != 0:
-        raise ValueError(f"period must be a scalar, got shape {np.shape(period)}")
-    for ok, message in _problems(x, period, monotone):
+    wrap = None if period is None else _real(period, "period")
+    if wrap is not None:
+        if wrap.ndim != 0:
+            raise ValueError(f"period must be a scalar, got shape {np.shape(period)}")
+        if x.ndim == 1 and x.shape[0] == 0:
+            raise ValueError("period is given for an empty coordinate array")
+    for ok, message in _problems(x, wrap, monotone):
         if is_traced(ok):
             checkify.debug_check(ok, "jaxgrad: " + message)
         elif not bool(ok):

@@ -70,7 +70,10 @@ def stencil(order: int, offsets: Sequence[int]) -> np.ndarray:
       array([ 2., -5.,  4., -1.])
     """
     order = normalize_int(order, "order", 0)
-    arr = np.asarray(offsets)
+    try:
+        arr = np.asarray(offsets)
+    except (ValueError, TypeError):  # ragged (ValueError), or traced (TracerArrayConversionError)
+        raise TypeError(f"offsets must be a 1-D sequence of integers, got {offsets!r}") from None
     if arr.ndim != 1 or not (jnp.issubdtype(arr.dtype, jnp.integer) or arr.size == 0):
         raise TypeError(f"offsets must be a 1-D sequence of integers, got {offsets!r}")
     offs = tuple(int(o) for o in arr)

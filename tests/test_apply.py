@@ -49,8 +49,7 @@ def test_padded_and_concatenated_joins_are_equal_bit_for_bit(x64, dtype, axis):
 
 @pytest.mark.parametrize(
     "dtype",
-    [*DTYPES[:3], pytest.param(np.complex64, marks=pytest.mark.xfail(
-        strict=True, reason="the -0.0 padding of a complex block is -0+0j: -0.0 imaginary parts become +0.0 (jaxgrad/_apply.py)"))],
+    [*DTYPES[:3], np.complex64],
     ids=lambda d: np.dtype(d).name,
 )
 def test_rotations_are_bit_exact(x64, dtype):

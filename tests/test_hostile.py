@@ -324,16 +324,7 @@ def _huge(value):
     return type(value) is int and abs(value) > 2**60
 
 
-# Known escapes outside the files the hostile tests may fix (see each reason); strict, so that a
-# fix shows up as an unexpected pass and the mark is removed.
-KNOWN = {
-    ("stencil", "offsets"): pytest.mark.xfail(
-        strict=True, reason="stencil() passes ragged offsets to numpy.asarray (jaxgrad/_stencils.py)"),
-    ("check_spacing", "spacing"): pytest.mark.xfail(
-        strict=True, reason="check_spacing hands unchecked values to jnp.asarray (jaxgrad/_checks.py)"),
-    ("check_spacing", "period"): pytest.mark.xfail(
-        strict=True, reason="check_spacing adds an unchecked period to the coordinates (jaxgrad/_checks.py)"),
-}
+KNOWN: dict = {}  # escapes known and not yet fixed (strict xfail marks); none at present
 
 
 @pytest.mark.parametrize(
@@ -386,8 +377,7 @@ TRACED = {
     "stencil-offsets": (lambda t: jaxgrad.stencil(1, jnp.stack([t - 1, t, t + 1])), "offsets"),
     "check_spacing-monotone": (lambda t: jaxgrad.check_spacing(jnp.arange(3.0), monotone=t), "monotone"),
 }
-TRACED_KNOWN = {"stencil-offsets": pytest.mark.xfail(
-    strict=True, reason="stencil() converts traced offsets with numpy.asarray (jaxgrad/_stencils.py)")}
+TRACED_KNOWN: dict = {}  # as KNOWN
 
 
 @pytest.mark.parametrize(
