@@ -88,7 +88,7 @@ def check_spacing(spacing: ArrayLike, *, monotone: bool = False, period: ArrayLi
     wrap = None if period is None else _real(period, "period")
     if wrap is not None:
         if wrap.ndim != 0:
-            raise ValueError(f"period must be a scalar, got shape {np.shape(period)}")
+            raise ValueError(f"period must be a scalar, got shape {wrap.shape}")
         if x.ndim == 1 and x.shape[0] == 0:
             raise ValueError("period is given for an empty coordinate array")
     for ok, message in _problems(x, wrap, monotone):
