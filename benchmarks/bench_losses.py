@@ -51,9 +51,9 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-from _timing import environment, measure, report
 
 import jaxgrad
+from _timing import environment, measure, report
 
 try:
     import torch

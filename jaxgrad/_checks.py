@@ -80,7 +80,7 @@ def check_spacing(spacing: ArrayLike, *, monotone: bool = False, period: ArrayLi
       >>> err.get()
       'jaxgrad: coordinates must be distinct (`check` failed)'
     """
-    if not isinstance(monotone, bool):
+    if not isinstance(monotone, (bool, np.bool_)):
         raise TypeError(f"monotone must be True or False, got {monotone!r}")
     x = _real(spacing, "spacing")
     if x.ndim > 1:

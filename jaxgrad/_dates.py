@@ -220,6 +220,7 @@ def convert_dates(spacing: tuple[Any, ...], datetime_unit: Any, period: Any = No
             converted[i] = date_offsets(dates, unit or DEFAULT_UNIT, name)
         else:
             raise ValueError(f"{name}: date coordinates must be a 1-D array, got shape {dates.shape}")
+    spacing_dated = dated
     if period is not None:
         periods = period if isinstance(period, (tuple, list)) else (period,)
         out = []
@@ -229,6 +230,8 @@ def convert_dates(spacing: tuple[Any, ...], datetime_unit: Any, period: Any = No
                 dated = True
                 if length.ndim != 0:
                     raise TypeError(f"period must be a scalar (or one per axis), got shape {length.shape}")
+                if not spacing_dated:
+                    raise TypeError("period is a time duration, but the spacing holds no dates: give the period in the coordinates' own units")
                 value = duration_in_unit(length, unit or DEFAULT_UNIT, "period")
             out.append(value)
         period = type(period)(out) if isinstance(period, (tuple, list)) else out[0]

@@ -154,7 +154,7 @@ def _smoothness(f: Array, spacings: tuple, *, axes: tuple[int, ...], order: int,
         # coordinate axes D^T applied to D g.
         terms = []
         for s, a in zip(spacings, axes):
-            if jnp.ndim(s) == 0:
+            if jnp.ndim(s) == 0 and g.shape[a] >= 2 * order:  # room for both edge blocks of D^T D
                 terms.append(apply_along(g, a, normal_stencil(order, s, real_dtype(g.dtype)), layout))
             else:
                 terms.append(_transpose(apply_along(g, a, forward_stencil(s, real_dtype(g.dtype), order=order), layout), s, a, order, layout))
@@ -175,7 +175,7 @@ def _plan_total_variation(f: Any, *varargs: Any, axis: Any, isotropic: Any, eps:
         raise TypeError(f"eps must be a real scalar >= 0, got {eps!r}")
     if not is_traced(eps):
         value = np.asarray(eps)
-        if not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value) or not 0 <= float(value) < np.inf:
+        if value.dtype.kind not in "iuf" or not 0 <= float(value) < np.inf:
             raise ValueError(f"eps must be a finite real scalar >= 0, got {eps!r}")
         eps = float(value)  # also a Python int beyond int64, which jit would refuse
     static = {"axes": axes, "isotropic": bool(isotropic), "reduction": reduction}

@@ -169,3 +169,8 @@ def test_numbers_pass_through_untouched():
     spacing = (0.5, x, [0.0, 1.0, 2.0])
     assert convert_dates(spacing, None) == (spacing, None)
     assert as_date_array(x) is None and as_date_array(1.0) is None and as_date_array([1.0, 2.0]) is None
+
+
+def test_a_duration_period_needs_date_coordinates():
+    with pytest.raises(TypeError, match="period is a time duration"):
+        jaxgrad.derivative(np.arange(6.0) ** 2, np.arange(6.0), boundary="periodic", period=np.timedelta64(6, "D"))

@@ -238,3 +238,18 @@ def test_dtypes():
 def test_errors(fn, args, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         fn(*args, **kwargs)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_smoothness_gradient_on_axes_shorter_than_its_edge_blocks(order):
+    # n < 2 * order leaves no room for the two edge blocks of D^T D: the two-step form is used.
+    for n in range(order + 1, 2 * order + 2):
+        f = jnp.asarray(np.random.default_rng(n).standard_normal(n), jnp.float32)
+        ref = lambda g: jnp.mean(jnp.pad(jnp.diff(g, n=order), (0, order)) ** 2)
+        got = jax.grad(lambda g: jaxgrad.smoothness(g, order=order))(f)
+        np.testing.assert_allclose(got, jax.grad(ref)(f), rtol=1e-4, atol=1e-4)
+
+
+def test_eps_of_a_time_type_is_refused():
+    with pytest.raises(ValueError, match="eps"):
+        jaxgrad.total_variation(jnp.ones(4), eps=np.timedelta64(1, "s"))

@@ -14,12 +14,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hlo_util import collectives
 from jax.sharding import AxisType, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 import jaxgrad
 from conftest import SHARDED_DEVICES
+from hlo_util import collectives
 from jaxgrad import _halo
 
 if len(jax.devices()) != SHARDED_DEVICES:
