@@ -17,6 +17,7 @@ import numpy as np
 from jax.custom_derivatives import SymbolicZero
 from jax.typing import ArrayLike
 
+from jaxgrad._apply import materialized_on_cpu
 from jaxgrad._args import (
     as_field,
     is_traced,
@@ -131,6 +132,8 @@ def _total_variation(
         # differences; 0 where m is 0 (a flat point without eps: the subgradient 0).
         d, m = magnitudes(g, spacings, eps)
         inverse = [jnp.where(v > 0, 1 / jnp.where(v > 0, v, 1), 0) for v in m]
+        if isotropic:  # one 1/m serves every axis at two offsets each: computed once on CPU
+            inverse = [materialized_on_cpu(inverse[0])]
         terms = [_transpose(d_a * inverse[0 if isotropic else i], s, a, 1, layout)
                  for i, (d_a, s, a) in enumerate(zip(d, spacings, axes))]
         return add_all(terms) * _mean_factor(reduction, g)
