@@ -226,11 +226,9 @@ def derivative_matrix(
     plan = _plan_matrix(n, spacing, order=order, accuracy=accuracy, boundary=boundary, period=period, format=format)
     n = plan.field.shape[0]
     if format == "dense":
-        # Column j of D is the derivative of the j-th unit vector, i.e. D = derivative(I) along axis 0.
-        return derivative(
-            jnp.eye(n, dtype=jnp.result_type(float)), spacing, axis=0, order=order, accuracy=accuracy,
-            boundary=boundary, period=period,
-        )
+        # Column j of D is the derivative of the j-th unit vector: the planned kernel applied to I
+        # (the arguments are validated already).
+        return plan.kernel(jnp.eye(n, dtype=jnp.result_type(float)), *plan.args, layout=None, **plan.static)
     spacing, period = plan.args
     dtype = jnp.result_type(float)
     if jnp.ndim(spacing) == 1:
