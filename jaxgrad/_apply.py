@@ -142,14 +142,17 @@ def edge_terms(f: Array, axis: int, stencil: Stencil, side: str) -> list[tuple[A
     on the Performance page)."""
     weights = stencil.left_weights if side == "left" else stencil.right_weights
     rows = stencil.left if side == "left" else stencil.right
+    bias = stencil.left_bias if side == "left" else stencil.right_bias
+    # The bias (constant ghost samples) is a weight on a block of ones: one value per row.
+    ones = [(bias, jnp.ones((1,) * axis + (rows,) + (1,) * (f.ndim - axis - 1), f.dtype))] if bias is not None else []
     width = len(weights)
     if width == 0:  # an empty window: zero rows (forward differences at the far end)
         return []
     start = 0 if side == "left" else f.shape[axis] - width
     window = lax.slice_in_dim(f, start, start + width, axis=axis)
     if axis == f.ndim - 1:
-        return [(w, lax.slice_in_dim(window, j, j + 1, axis=axis)) for j, w in enumerate(weights)]
+        return [(w, lax.slice_in_dim(window, j, j + 1, axis=axis)) for j, w in enumerate(weights)] + ones
     dtype = jnp.result_type(f.dtype, *[jnp.result_type(w) for w in weights if not _is_constant(w)])
     table = jnp.stack([jnp.broadcast_to(jnp.asarray(w, dtype), (rows,)) for w in weights])  # (width, rows)
     block = jnp.tensordot(window.astype(dtype), table, axes=([axis], [0]), precision=lax.Precision.HIGHEST)
-    return [(1.0, jnp.moveaxis(block, -1, axis))]
+    return [(1.0, jnp.moveaxis(block, -1, axis))] + ones

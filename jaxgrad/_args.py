@@ -21,8 +21,11 @@ Array = jax.Array
 # A spacing entry after normalization: a Python float, a 0-d array (step) or a 1-D coordinate array.
 Spacing = float | np.ndarray | Array
 
-BOUNDARIES = ("one-sided", "periodic")
-Boundary = Literal["one-sided", "periodic"]
+# "wrap" is scipy.ndimage's name for "periodic"; the padding modes are scipy.ndimage's too.
+BOUNDARIES = ("one-sided", "periodic", "wrap", "reflect", "mirror", "nearest", "constant")
+Boundary = Literal["one-sided", "periodic", "wrap", "reflect", "mirror", "nearest", "constant"]
+SCHEMES = ("central", "forward", "backward")
+Scheme = Literal["central", "forward", "backward"]
 
 
 def is_traced(x: Any) -> bool:
@@ -102,9 +105,10 @@ def normalize_int(value: Any, name: str, minimum: int) -> int:
     return value
 
 
-def normalize_accuracy(accuracy: Any) -> int:
+def normalize_accuracy(accuracy: Any, odd: bool = False) -> int:
+    """A positive even accuracy (any positive one with ``odd``: one-sided schemes)."""
     accuracy = normalize_int(accuracy, "accuracy", 1)
-    if accuracy % 2:
+    if accuracy % 2 and not odd:
         raise ValueError(f"accuracy must be a positive even integer (2, 4, 6, ...), got {accuracy}")
     return accuracy
 
@@ -118,14 +122,52 @@ def per_axis(value: Any, count: int, name: str) -> tuple[Any, ...]:
     return (value,) * count
 
 
-def normalize_boundaries(boundary: Any, count: int) -> tuple[bool, ...]:
-    """``boundary`` (a string or one per axis) as a tuple of ``periodic`` flags."""
-    flags = []
+def normalize_boundaries(boundary: Any, count: int) -> tuple[str, ...]:
+    """``boundary`` (a string or one per axis) as a tuple of modes, ``"wrap"`` read as ``"periodic"``."""
+    modes = []
     for b in per_axis(boundary, count, "boundary"):
         if not isinstance(b, str) or b not in BOUNDARIES:
-            raise ValueError(f"boundary must be 'one-sided' or 'periodic' (or a tuple of them), got {b!r}")
-        flags.append(b == "periodic")
-    return tuple(flags)
+            raise ValueError(f"boundary must be one of {', '.join(map(repr, BOUNDARIES))} (or a tuple of them), got {b!r}")
+        modes.append("periodic" if b == "wrap" else b)
+    return tuple(modes)
+
+
+def normalize_scheme(scheme: Any, accuracy: int) -> str:
+    if not isinstance(scheme, str) or scheme not in SCHEMES:
+        raise ValueError(f"scheme must be 'central', 'forward' or 'backward', got {scheme!r}")
+    if scheme == "central" and accuracy % 2:
+        raise ValueError(
+            f"accuracy must be a positive even integer (2, 4, 6, ...) with scheme='central', got {accuracy}; "
+            f"odd accuracies need scheme='forward' or 'backward'"
+        )
+    return scheme
+
+
+def normalize_cval(cval: Any) -> Any:
+    """The ghost value of ``boundary="constant"``: a real or complex scalar (traced allowed)."""
+    if isinstance(cval, (str, bytes)) or cval is None:
+        raise TypeError(f"cval must be a scalar number, got {cval!r}")
+    if rank(cval, "cval") != 0:
+        raise TypeError(f"cval must be a scalar number, got an array of shape {np.shape(cval)}")
+    dtype = _dtype_of(cval)
+    if not (jnp.issubdtype(dtype, jnp.number) or dtype == np.dtype(bool)):
+        raise TypeError(f"cval must be a scalar number, got dtype {dtype}")
+    if is_traced(cval):
+        return cval
+    value = complex(np.asarray(cval)) if jnp.issubdtype(dtype, jnp.complexfloating) else float(np.asarray(cval))
+    if not np.isfinite(value):
+        raise ValueError(f"cval must be finite, got {cval!r}")
+    return value  # a Python number: no integer overflow when it becomes a jit argument
+
+def spread_periods(period: Any, modes: tuple[str, ...], raw_spacings: Sequence[Any]) -> tuple[Any, ...]:
+    """``period`` as one entry per differentiated axis: a tuple, or one scalar that serves every
+    periodic axis given by coordinates."""
+    if isinstance(period, (tuple, list)):
+        return per_axis(period, len(modes), "period")
+    uses = [m == "periodic" and np.ndim(s) == 1 for m, s in zip(modes, raw_spacings)]
+    if period is not None and not any(uses):
+        raise ValueError("period is given, but no differentiated axis is periodic with coordinates")
+    return tuple(period if u else None for u in uses)
 
 
 def _check_scalar(value: Any, what: str) -> Spacing:

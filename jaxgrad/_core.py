@@ -20,6 +20,7 @@ from jaxgrad._halo import Layout, apply_along
 from jaxgrad._stencils import (
     Stencil,
     coordinate_stencil,
+    edge_stencil,
     periodic_coordinate_stencil,
     periodic_uniform_stencil,
     uniform_stencil,
@@ -49,9 +50,28 @@ def half_width(order: int, accuracy: int, uniform: bool) -> int:
     return (order - 1) // 2 + accuracy // 2 if uniform else (order + accuracy) // 2
 
 
-def min_points(order: int, accuracy: int, uniform: bool, periodic: bool) -> int:
+def scheme_offsets(order: int, accuracy: int, uniform: bool, scheme: str) -> tuple[int, ...]:
+    """The interior offsets of :func:`jaxgrad.derivative`'s scheme: central, or the
+    ``order + accuracy`` points from each point forwards or backwards."""
+    if scheme == "central":
+        p = half_width(order, accuracy, uniform)
+        return tuple(range(-p, p + 1))
+    m = order + accuracy
+    return tuple(range(m)) if scheme == "forward" else tuple(range(1 - m, 1))
+
+
+def min_points(order: int, accuracy: int, uniform: bool, boundary: str, scheme: str = "central") -> int:
+    """The shortest axis the scheme is defined on."""
+    # Arithmetic, not scheme_offsets: absurd orders must reach the too-few-points error.
     p = half_width(order, accuracy, uniform)
-    return 2 * p + 1 if periodic else max(2 * p, order + accuracy)
+    reach = 2 * p if scheme == "central" else order + accuracy - 1  # from the first offset to the last
+    if boundary == "periodic":
+        return reach + 1  # distinct samples under every stencil
+    if boundary != "one-sided":
+        return (p if scheme == "central" else reach) + 1  # ghost samples come from one reflection
+    if scheme != "central":
+        return order + accuracy
+    return max(reach, order + accuracy)
 
 
 def _coordinates(spacing: Any, dtype: Any) -> Array:
@@ -62,41 +82,65 @@ def _coordinates(spacing: Any, dtype: Any) -> Array:
 
 
 def axis_stencil(
-    spacing: Any, dtype: Any, *, order: int, half_width: int, edge_width: int, periodic: bool = False,
-    period: Any = None,
+    spacing: Any, dtype: Any, n: int, *, order: int, offsets: tuple[int, ...], edge_width: int,
+    boundary: str = "one-sided", period: Any = None, cval: Any = None,
 ) -> Stencil:
-    """The plan of an ``order``-th derivative along one axis: central stencils of
-    ``2 * half_width + 1`` points inside and, unless periodic, one-sided windows of ``edge_width``
-    points at the edges; weights in ``dtype``."""
-    p = half_width
-    if jnp.ndim(spacing) == 0:
-        if periodic:
-            return periodic_uniform_stencil(order, spacing, dtype, half_width=p)
-        return uniform_stencil(
-            order, spacing, dtype, offsets=tuple(range(-p, p + 1)), left=p, left_width=edge_width, right=p,
-            right_width=edge_width,
+    """The plan of an ``order``-th derivative along an axis of ``n`` points: the stencil at
+    ``offsets`` (symmetric: a central scheme) inside; at the edges, with ``boundary``:
+    ``"one-sided"`` windows of ``edge_width`` points, wrapped indices (``"periodic"``), or the
+    ghost samples of a padding mode. Weights in ``dtype``."""
+    p = max(offsets)
+    uniform = jnp.ndim(spacing) == 0
+    x = spacing if uniform else _coordinates(spacing, dtype)
+    if boundary == "periodic":
+        if uniform:
+            return periodic_uniform_stencil(order, x, dtype, offsets=offsets)
+        return periodic_coordinate_stencil(order, x, period, dtype, offsets=offsets)
+    if boundary != "one-sided":
+        return edge_stencil(
+            order, x, dtype, n, offsets=offsets, row_offsets=lambda i: offsets, left=max(0, -min(offsets)),
+            right=max(0, max(offsets)), mode=boundary, cval=cval,
         )
-    x = _coordinates(spacing, dtype)
-    if periodic:
-        return periodic_coordinate_stencil(order, x, period, dtype, half_width=p)
-    return coordinate_stencil(
-        order, x, dtype, offsets=tuple(range(-p, p + 1)), left=p, left_width=edge_width, right=p,
-        right_width=edge_width,
+    build = uniform_stencil if uniform else coordinate_stencil
+    return build(order, x, dtype, offsets=offsets, left=p, left_width=edge_width, right=p, right_width=edge_width)
+
+
+def switched_stencil(spacing: Any, dtype: Any, n: int, *, order: int, accuracy: int, scheme: str) -> Stencil:
+    """A one-sided scheme on a one-sided axis: forward (backward) stencils of ``order + accuracy``
+    points, and at the far end, where they would run past it, the backward (forward) stencil of
+    each row."""
+    m = order + accuracy
+    forward, backward = tuple(range(m)), tuple(range(1 - m, 1))
+    uniform = jnp.ndim(spacing) == 0
+    x = spacing if uniform else _coordinates(spacing, dtype)
+    if scheme == "forward":
+        return edge_stencil(order, x, dtype, n, offsets=forward, row_offsets=lambda i: backward, left=0, right=m - 1)
+    return edge_stencil(order, x, dtype, n, offsets=backward, row_offsets=lambda i: forward, left=m - 1, right=0)
+
+
+def scheme_stencil(
+    spacing: Any, dtype: Any, n: int, *, order: int, accuracy: int, boundary: str, period: Any = None,
+    cval: Any = None, scheme: str = "central",
+) -> Stencil:
+    """The plan of :func:`jaxgrad.derivative`'s scheme: accuracy held at every point."""
+    offsets = scheme_offsets(order, accuracy, jnp.ndim(spacing) == 0, scheme)
+    if scheme != "central" and boundary == "one-sided":
+        return switched_stencil(spacing, dtype, n, order=order, accuracy=accuracy, scheme=scheme)
+    return axis_stencil(
+        spacing, dtype, n, order=order, offsets=offsets, edge_width=order + accuracy, boundary=boundary, period=period,
+        cval=cval,
     )
 
 
-def scheme_stencil(spacing: Any, dtype: Any, *, order: int, accuracy: int, periodic: bool, period: Any = None) -> Stencil:
-    """The plan of :func:`jaxgrad.derivative`'s scheme: accuracy held at every point."""
-    p = half_width(order, accuracy, jnp.ndim(spacing) == 0)
-    return axis_stencil(spacing, dtype, order=order, half_width=p, edge_width=order + accuracy, periodic=periodic, period=period)
-
-
 def derivative_along(
-    g: Array, spacing: Any, axis: int, layout: Layout | None, *, order: int, accuracy: int, periodic: bool,
-    period: Any = None,
+    g: Array, spacing: Any, axis: int, layout: Layout | None, *, order: int, accuracy: int, boundary: str,
+    period: Any = None, cval: Any = None, scheme: str = "central",
 ) -> Array:
     """The scheme of :func:`jaxgrad.derivative` along one axis."""
-    stencil = scheme_stencil(spacing, real_dtype(g.dtype), order=order, accuracy=accuracy, periodic=periodic, period=period)
+    stencil = scheme_stencil(
+        spacing, real_dtype(g.dtype), g.shape[axis], order=order, accuracy=accuracy, boundary=boundary, period=period,
+        cval=cval, scheme=scheme,
+    )
     return apply_along(g, axis, stencil, layout)
 
 

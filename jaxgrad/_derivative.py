@@ -12,12 +12,16 @@ from jax.typing import ArrayLike
 
 from jaxgrad._args import (
     Boundary,
+    Scheme,
     as_field,
+    is_traced,
     normalize_accuracy,
     normalize_axes,
     normalize_boundaries,
+    normalize_cval,
     normalize_int,
     normalize_period,
+    normalize_scheme,
     rank,
     reduce_uniform,
     shift_origin,
@@ -33,20 +37,22 @@ Array = jax.Array
 
 
 def prepare_axis(
-    f_shape: tuple[int, ...], spacing: Any, axis: int, orders: tuple[int, ...], accuracy: int, periodic: bool,
-    period: Any, what: str,
+    f_shape: tuple[int, ...], spacing: Any, axis: int, orders: tuple[int, ...], accuracy: int, boundary: str,
+    period: Any, what: str, scheme: str = "central",
 ) -> tuple[Any, Any]:
     """Checks one axis of a ``derivative``-style call that takes the given derivative orders along
     it; returns its spacing and period, normalized."""
+    periodic = boundary == "periodic"
     spacing = spacing_entry(spacing, f_shape[axis], axis, monotone=True)
     period = normalize_period(period, spacing, periodic, axis)
     spacing = shift_origin(reduce_uniform(spacing, period))
     if jnp.ndim(spacing) == 0:
         period = None
-    needed, order = max((min_points(o, accuracy, jnp.ndim(spacing) == 0, periodic), o) for o in orders)
+    uniform = jnp.ndim(spacing) == 0
+    needed, order = max((min_points(o, accuracy, uniform, boundary, scheme), o) for o in orders)
     if f_shape[axis] < needed:
-        kind = "periodic" if periodic else "one-sided"
-        grid = "uniform" if jnp.ndim(spacing) == 0 else "coordinate"
+        kind = boundary if scheme == "central" else f"{scheme}, {boundary}"
+        grid = "uniform" if uniform else "coordinate"
         raise ValueError(
             f"f.shape[{axis}] is {f_shape[axis]}, too small for {what} of order {order} with accuracy "
             f"{accuracy} ({kind}, {grid} grid): at least {needed} points are required"
@@ -54,17 +60,33 @@ def prepare_axis(
     return spacing, period
 
 
+def check_cval(cval: Any, boundaries: tuple[str, ...], f_dtype: Any) -> Any:
+    """``cval``, checked: a scalar that fits ``f``'s dtype, and nonzero only with a constant
+    boundary (elsewhere it would be silently ignored)."""
+    cval = normalize_cval(cval)
+    if jnp.iscomplexobj(cval) and not jnp.issubdtype(f_dtype, jnp.complexfloating):
+        raise TypeError(f"cval is complex ({cval!r}), but f is real ({np.dtype(f_dtype)})")
+    if "constant" not in boundaries and not is_traced(cval) and np.asarray(cval) != 0:
+        raise ValueError(f"cval={cval!r} is given, but no boundary is 'constant' (boundary {boundaries})")
+    return cval
+
+
 @kernel
 def _derivative(
-    f: Array, spacing: Any, period: Any, *, axis: int, order: int, accuracy: int, periodic: bool, layout: Layout | None
+    f: Array, spacing: Any, period: Any, cval: Any, *, axis: int, order: int, accuracy: int, boundary: str,
+    scheme: str, layout: Layout | None,
 ) -> Array:
     g = to_working(f)
-    out = derivative_along(g, spacing, axis, layout, order=order, accuracy=accuracy, periodic=periodic, period=period)
+    out = derivative_along(
+        g, spacing, axis, layout, order=order, accuracy=accuracy, boundary=boundary, period=period,
+        cval=cval if boundary == "constant" else None, scheme=scheme,
+    )
     return to_output(out, f.dtype)
 
 
 def _plan(
-    f: Any, spacing: Any, *, axis: Any, order: Any, accuracy: Any, boundary: Any, period: Any, datetime_unit: Any = None
+    f: Any, spacing: Any, *, axis: Any, order: Any, accuracy: Any, boundary: Any, period: Any, cval: Any = 0.0,
+    scheme: Any = "central", datetime_unit: Any = None,
 ) -> Plan:
     (spacing,), period = convert_dates((spacing,), datetime_unit, period)  # dates: float offsets, on the host
     f = as_field(f)
@@ -73,11 +95,13 @@ def _plan(
         raise TypeError(f"derivative takes a single int axis, got {axis!r}")
     (axis,) = axes
     order = normalize_int(order, "order", 1)
-    accuracy = normalize_accuracy(accuracy)
-    (periodic,) = normalize_boundaries(boundary, 1)
-    spacing, period = prepare_axis(f.shape, spacing, axis, (order,), accuracy, periodic, period, "a derivative")
-    static = {"axis": axis, "order": order, "accuracy": accuracy, "periodic": periodic}
-    return Plan(_derivative, f, (spacing, period), static)
+    accuracy = normalize_accuracy(accuracy, odd=True)
+    scheme = normalize_scheme(scheme, accuracy)
+    (boundary,) = normalize_boundaries(boundary, 1)
+    cval = check_cval(cval, (boundary,), f.dtype)
+    spacing, period = prepare_axis(f.shape, spacing, axis, (order,), accuracy, boundary, period, "a derivative", scheme)
+    static = {"axis": axis, "order": order, "accuracy": accuracy, "boundary": boundary, "scheme": scheme}
+    return Plan(_derivative, f, (spacing, period, cval), static)
 
 
 def derivative(
@@ -89,6 +113,8 @@ def derivative(
     accuracy: int = 2,
     boundary: Boundary = "one-sided",
     period: ArrayLike | None = None,
+    cval: ArrayLike = 0.0,
+    scheme: Scheme = "central",
     datetime_unit: DatetimeUnit | None = None,
     halo: Halo = True,
 ) -> Array:
@@ -141,7 +167,7 @@ def derivative(
       True
     """
     options = {"axis": axis, "order": order, "accuracy": accuracy, "boundary": boundary, "period": period,
-               "datetime_unit": datetime_unit}
+               "cval": cval, "scheme": scheme, "datetime_unit": datetime_unit}
     return launch("derivative", _plan, f, (spacing,), options, halo)
 
 
@@ -151,7 +177,9 @@ DENSE_MAX = 8192
 SPARSE_MAX = 2**31 - 1
 
 
-def _plan_matrix(n: Any, spacing: Any, *, order: Any, accuracy: Any, boundary: Any, period: Any, format: Any) -> Plan:
+def _plan_matrix(
+    n: Any, spacing: Any, *, order: Any, accuracy: Any, boundary: Any, period: Any, cval: Any, scheme: Any, format: Any
+) -> Plan:
     """derivative_matrix's arguments checked: the plan of a derivative along axis 0 of an empty
     ``(n, 0)`` field, with errors that speak of ``n`` (the field is ours, not the user's)."""
     n = normalize_int(n, "n", 1)
@@ -166,8 +194,15 @@ def _plan_matrix(n: Any, spacing: Any, *, order: Any, accuracy: Any, boundary: A
         raise ValueError(f"n is {n}, beyond the {SPARSE_MAX} rows a sparse matrix can index")
     if not isinstance(spacing, (str, bytes)) and rank(spacing, "spacing") == 1 and np.shape(spacing)[0] != n:
         raise ValueError(f"spacing has {np.shape(spacing)[0]} coordinates, but n is {n}")
+    cval = normalize_cval(cval)
+    if not is_traced(cval) and cval != 0:
+        raise ValueError(
+            f"cval={cval!r}: with nonzero constant ghost samples a derivative is affine (D @ f + cval * b), "
+            f"not a matrix product; use cval=0 and add the bias, derivative(zeros, cval=cval, ...)"
+        )
     try:
-        return _plan(np.zeros((n, 0)), spacing, axis=0, order=order, accuracy=accuracy, boundary=boundary, period=period)
+        return _plan(np.zeros((n, 0)), spacing, axis=0, order=order, accuracy=accuracy, boundary=boundary, period=period,
+                     cval=cval, scheme=scheme)
     except ValueError as e:  # the field's length is n
         if str(e).startswith("f.shape[0] is"):
             raise ValueError("n" + str(e)[len("f.shape[0]") :]) from None
@@ -182,6 +217,8 @@ def derivative_matrix(
     accuracy: int = 2,
     boundary: Boundary = "one-sided",
     period: ArrayLike | None = None,
+    cval: ArrayLike = 0.0,
+    scheme: Scheme = "central",
     format: Literal["dense", "sparse"] = "dense",
 ) -> Any:
     """The ``(n, n)`` matrix ``D`` with ``D @ f == derivative(f, spacing, order=..., ...)`` for 1-D ``f``.
@@ -223,17 +260,18 @@ def derivative_matrix(
       >>> bool(jnp.allclose(D @ jnp.arange(10**6.0), 2.0))
       True
     """
-    plan = _plan_matrix(n, spacing, order=order, accuracy=accuracy, boundary=boundary, period=period, format=format)
+    plan = _plan_matrix(n, spacing, order=order, accuracy=accuracy, boundary=boundary, period=period, cval=cval,
+                        scheme=scheme, format=format)
     n = plan.field.shape[0]
     if format == "dense":
         # Column j of D is the derivative of the j-th unit vector: the planned kernel applied to I
         # (the arguments are validated already).
         return plan.kernel(jnp.eye(n, dtype=jnp.result_type(float)), *plan.args, layout=None, **plan.static)
-    spacing, period = plan.args
+    spacing, period, _ = plan.args
     dtype = jnp.result_type(float)
     if jnp.ndim(spacing) == 1:
         dtype = jnp.promote_types(dtype, jnp.result_type(spacing))
-    stencil = scheme_stencil(spacing, dtype, order=plan.static["order"], accuracy=plan.static["accuracy"],
-                             periodic=plan.static["periodic"], period=period)
+    stencil = scheme_stencil(spacing, dtype, n, order=plan.static["order"], accuracy=plan.static["accuracy"],
+                             boundary=plan.static["boundary"], period=period, scheme=plan.static["scheme"])
     values, indices = matrix_entries(stencil, n)
     return sparse.BCOO((values.astype(dtype), jnp.asarray(indices)), shape=(n, n))

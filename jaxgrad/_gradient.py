@@ -5,11 +5,25 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import jax
+import numpy as np
 from jax.typing import ArrayLike
 
-from jaxgrad._args import as_field, normalize_axes, normalize_int, normalize_spacing, reduce_uniform, shift_origin
+from jaxgrad._args import (
+    Boundary,
+    as_field,
+    normalize_axes,
+    normalize_boundaries,
+    normalize_int,
+    normalize_period,
+    reduce_uniform,
+    shift_origin,
+    spacing_entry,
+    spread_periods,
+    spread_spacing,
+)
 from jaxgrad._core import axis_stencil, real_dtype, to_output, to_working
 from jaxgrad._dates import DatetimeUnit, convert_dates
+from jaxgrad._derivative import check_cval
 from jaxgrad._halo import Halo, Layout, apply_along
 from jaxgrad._launch import Plan, kernel, launch
 
@@ -18,36 +32,57 @@ Array = jax.Array
 
 @kernel
 def _gradient(
-    f: Array, spacings: tuple[Any, ...], *, axes: tuple[int, ...], edge_order: int, layout: Layout | None
+    f: Array, spacings: tuple[Any, ...], periods: tuple[Any, ...], cval: Any, *, axes: tuple[int, ...],
+    boundaries: tuple[str, ...], edge_order: int, layout: Layout | None,
 ) -> Array | tuple[Array, ...]:
     g = to_working(f)
-    out = tuple(
-        to_output(apply_along(g, a, axis_stencil(s, real_dtype(g.dtype), order=1, half_width=1, edge_width=edge_order + 1), layout), f.dtype)
-        for s, a in zip(spacings, axes)
-    )
-    return out[0] if len(axes) == 1 else out
+    out = []
+    for s, L, a, b in zip(spacings, periods, axes, boundaries):
+        stencil = axis_stencil(
+            s, real_dtype(g.dtype), g.shape[a], order=1, offsets=(-1, 0, 1), edge_width=edge_order + 1, boundary=b,
+            period=L, cval=cval if b == "constant" else None,
+        )
+        out.append(to_output(apply_along(g, a, stencil, layout), f.dtype))
+    return out[0] if len(axes) == 1 else tuple(out)
 
 
-def _plan(f: Any, *varargs: Any, axis: Any, edge_order: Any, datetime_unit: Any = None) -> Plan:
-    varargs, _ = convert_dates(varargs, datetime_unit)  # dates: float offsets, on the host
+def _plan(
+    f: Any, *varargs: Any, axis: Any, edge_order: Any, boundary: Any = "one-sided", period: Any = None,
+    cval: Any = 0.0, datetime_unit: Any = None,
+) -> Plan:
+    varargs, period = convert_dates(varargs, datetime_unit, period)  # dates: float offsets, on the host
     f = as_field(f)
     axes = normalize_axes(axis, f.ndim)
     edge_order = normalize_int(edge_order, "edge_order", 1)
     if edge_order > 2:
         raise ValueError(f"edge_order must be 1 or 2, got {edge_order}")
-    for a in axes:
-        if f.shape[a] < edge_order + 1:
+    modes = normalize_boundaries(boundary, len(axes))
+    cval = check_cval(cval, modes, f.dtype)
+    for a, m in zip(axes, modes):
+        # one-sided: numpy's edges; periodic: three distinct samples; padding: one reflection
+        needed = {"one-sided": edge_order + 1, "periodic": 3}.get(m, 2)
+        if f.shape[a] < needed:
+            rule = "edge_order + 1 = " if m == "one-sided" else f"boundary {m!r}: "
             raise ValueError(
-                f"f.shape[{a}] is {f.shape[a]}, too small for a gradient: at least edge_order + 1 = "
-                f"{edge_order + 1} points are required"
+                f"f.shape[{a}] is {f.shape[a]}, too small for a gradient: at least {rule}{needed} points are required"
             )
-    spacings = tuple(shift_origin(reduce_uniform(s, None)) for s in normalize_spacing(varargs, f.shape, axes))
-    return Plan(_gradient, f, (spacings,), {"axes": axes, "edge_order": edge_order})
+    raw = spread_spacing(varargs, len(axes))
+    spacings, periods = [], []
+    for a, s, m, L in zip(axes, raw, modes, spread_periods(period, modes, raw)):
+        # Ghost coordinates of padding modes are mirror images: they need monotone coordinates.
+        s = spacing_entry(s, f.shape[a], a, monotone=m != "one-sided")
+        L = normalize_period(L, s, m == "periodic", a)
+        s = shift_origin(reduce_uniform(s, L))
+        spacings.append(s)
+        periods.append(L if np.ndim(s) == 1 else None)
+    static = {"axes": axes, "boundaries": modes, "edge_order": edge_order}
+    return Plan(_gradient, f, (tuple(spacings), tuple(periods), cval), static)
 
 
 def gradient(
     f: ArrayLike, *varargs: ArrayLike, axis: int | tuple[int, ...] | None = None, edge_order: Literal[1, 2] = 1,
-    datetime_unit: DatetimeUnit | None = None, halo: Halo = True,
+    boundary: Boundary | tuple[Boundary, ...] = "one-sided", period: ArrayLike | tuple[ArrayLike | None, ...] | None = None,
+    cval: ArrayLike = 0.0, datetime_unit: DatetimeUnit | None = None, halo: Halo = True,
 ) -> Array | tuple[Array, ...]:
     """JAX implementation of :func:`numpy.gradient`, with ``edge_order``.
 
@@ -77,7 +112,18 @@ def gradient(
         that axis. Coordinates may be numpy ``datetime64`` or ``timedelta64`` arrays (strictly
         monotone, no NaT) and steps ``timedelta64`` scalars: see ``datetime_unit``.
       axis: ``None`` (every axis), an int or a tuple of ints; negative values count from the end.
-      edge_order: 1 or 2, the accuracy order of the one-sided differences at the edges.
+      edge_order: 1 or 2, the accuracy order of the one-sided differences at the edges (of
+        ``"one-sided"`` axes only).
+      boundary: what lies past the ends of each axis (one string, or a tuple with one per
+        differentiated axis): ``"one-sided"`` (numpy's edges), ``"periodic"`` (alias ``"wrap"``:
+        the sample after the last is the first), or the ghost samples of a padding mode,
+        ``"reflect"``, ``"mirror"``, ``"nearest"`` or ``"constant"``, as in
+        :func:`jaxgrad.derivative`; except on one-sided axes every point takes the central
+        difference.
+      period: for periodic axes given by coordinates, the period ``L`` (a scalar for all of them,
+        or a tuple with one entry or ``None`` per differentiated axis), as in
+        :func:`jaxgrad.derivative`.
+      cval: the ghost value of ``"constant"`` axes (a scalar; traced allowed).
       datetime_unit: the time unit of date coordinates and ``timedelta64`` steps, which are
         converted on the host, in float64, to offsets from their first sample in this unit: any
         fixed numpy unit from ``"W"`` (weeks) to ``"as"``; ``None`` means seconds. The result is
@@ -119,5 +165,6 @@ def gradient(
       >>> [round(float(v), 4) for v in jaxgrad.gradient(jnp.array([10.0, 11.0, 19.0]), days, datetime_unit="D")]
       [1.0, 2.0, 4.0]
     """
-    options = {"axis": axis, "edge_order": edge_order, "datetime_unit": datetime_unit}
+    options = {"axis": axis, "edge_order": edge_order, "boundary": boundary, "period": period, "cval": cval,
+               "datetime_unit": datetime_unit}
     return launch("gradient", _plan, f, varargs, options, halo)

@@ -120,13 +120,17 @@ def _exchanged(f: Array, axis: int, stencil: Stencil, layout: Layout, names: tup
     # Interior weights are padded to the axis length (edge rows get zeros, replaced below).
     pad = (0, 0) if stencil.periodic else (stencil.left, stencil.right)
     interior = [w if np.ndim(w) == 0 else jnp.pad(w, pad) for w in stencil.weights]
-    leaves, tree = jax.tree.flatten((interior, stencil.left_weights, stencil.right_weights, stencil.scale))
+    leaves, tree = jax.tree.flatten(
+        (interior, stencil.left_weights, stencil.right_weights, stencil.scale, stencil.left_bias, stencil.right_bias)
+    )
     is_array = [not isinstance(v, (int, float)) for v in leaves]
     arrays = [v for v, a in zip(leaves, is_array) if a]
 
     def local(b: Array, *values: Array) -> Array:
         it = iter(values)
-        w_in, w_left, w_right, scale = jax.tree.unflatten(tree, [next(it) if a else v for v, a in zip(leaves, is_array)])
+        w_in, w_left, w_right, scale, b_left, b_right = jax.tree.unflatten(
+            tree, [next(it) if a else v for v, a in zip(leaves, is_array)]
+        )
         shard = lax.axis_index(names)
         w_in = [w if np.ndim(w) == 0 else lax.dynamic_slice_in_dim(w, shard * m, m) for w in w_in]
         # Only the rows next to the shard's ends are computed from (small) arrays joined with
@@ -148,7 +152,7 @@ def _exchanged(f: Array, axis: int, stencil: Stencil, layout: Layout, names: tup
             return weighted_sum(terms, axis, shape, b.dtype, scale)
 
         # The first and last shards put their one-sided edge rows in place of the interior formula.
-        local_stencil = stencil._replace(left_weights=w_left, right_weights=w_right)
+        local_stencil = stencil._replace(left_weights=w_left, right_weights=w_right, left_bias=b_left, right_bias=b_right)
         blocks = []
         for source, origin, start, count, side, owner in (
             (head, -below, 0, top, "left", 0),

@@ -12,7 +12,6 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.typing import ArrayLike
 
 from jaxgrad._args import (
@@ -21,12 +20,12 @@ from jaxgrad._args import (
     normalize_accuracy,
     normalize_axes,
     normalize_boundaries,
-    per_axis,
+    spread_periods,
     spread_spacing,
     stack_components,
 )
 from jaxgrad._core import add_all, derivative_along, to_output, to_working
-from jaxgrad._derivative import prepare_axis
+from jaxgrad._derivative import check_cval, prepare_axis
 from jaxgrad._halo import Halo, Layout
 from jaxgrad._launch import Kernel, Plan, kernel, launch
 
@@ -40,9 +39,10 @@ class Grid(NamedTuple):
     """The normalized description of the differentiated axes (static parts and traced parts)."""
 
     axes: tuple[int, ...]
-    periodic: tuple[bool, ...]
+    boundaries: tuple[str, ...]
     spacings: tuple[Any, ...]
     periods: tuple[Any, ...]
+    cval: Any = None
     layout: Layout | None = None
 
 
@@ -51,36 +51,29 @@ def prepare_grid(
     accuracy: Any, boundary: Any, period: Any, what: str,
 ) -> tuple[Grid, int]:
     accuracy = normalize_accuracy(accuracy)
-    periodic = normalize_boundaries(boundary, len(axes))
+    modes = normalize_boundaries(boundary, len(axes))
     raw = spread_spacing(varargs, len(axes))
-    if isinstance(period, (tuple, list)):
-        periods = per_axis(period, len(axes), "period")
-    else:
-        # One scalar period serves every periodic axis given by coordinates.
-        uses = [p and np.ndim(s) == 1 for p, s in zip(periodic, raw)]
-        if period is not None and not any(uses):
-            raise ValueError("period is given, but no differentiated axis is periodic with coordinates")
-        periods = tuple(period if u else None for u in uses)
+    periods = spread_periods(period, modes, raw)
     spacings, norm_periods = [], []
-    for a, s, p, L in zip(axes, raw, periodic, periods):
-        s_n, L_n = prepare_axis(shape, s, a, orders, accuracy, p, L, what)
+    for a, s, m, L in zip(axes, raw, modes, periods):
+        s_n, L_n = prepare_axis(shape, s, a, orders, accuracy, m, L, what)
         spacings.append(s_n)
         norm_periods.append(L_n)
-    return Grid(axes, periodic, tuple(spacings), tuple(norm_periods)), accuracy
+    return Grid(axes, modes, tuple(spacings), tuple(norm_periods)), accuracy
 
 
 def _d(g: Array, grid: Grid, i: int, order: int, accuracy: int, shift: int = 0) -> Array:
     """Derivative along the i-th differentiated axis (``shift`` skips leading component axes)."""
     return derivative_along(
         g, grid.spacings[i], grid.axes[i] + shift, grid.layout, order=order, accuracy=accuracy,
-        periodic=grid.periodic[i], period=grid.periods[i],
+        boundary=grid.boundaries[i], period=grid.periods[i], cval=grid.cval if grid.boundaries[i] == "constant" else None,
     )
 
 
 def _join(static: tuple, traced: tuple, layout: Layout | None) -> Grid:
-    axes, periodic = static
-    spacings, periods = traced
-    return Grid(axes, periodic, spacings, periods, layout)
+    axes, boundaries = static
+    spacings, periods, cval = traced
+    return Grid(axes, boundaries, spacings, periods, cval, layout)
 
 
 @kernel
@@ -98,7 +91,8 @@ def _hessian(f: Array, traced: tuple, *, static: tuple, accuracy: int, layout: L
     for i in range(k):
         rows[i][i] = _d(g, grid, i, 2, accuracy)
         for j in range(i + 1, k):
-            rows[i][j] = rows[j][i] = _d(firsts[j], grid, i, 1, accuracy)
+            # A first derivative of constant ghosts is zero: the second pass pads with zeros.
+            rows[i][j] = rows[j][i] = _d(firsts[j], grid._replace(cval=None), i, 1, accuracy)
     return to_output(jnp.stack([jnp.stack(r) for r in rows]), f.dtype)
 
 
@@ -126,19 +120,20 @@ def _curl(F: Array, traced: tuple, *, static: tuple, accuracy: int, layout: Layo
 
 def _scalar_plan(
     f: Any, *varargs: Any, core: Kernel, axis: Any, orders: tuple[int, ...], accuracy: Any, boundary: Any, period: Any,
-    what: str,
+    cval: Any, what: str,
 ) -> Plan:
     f = as_field(f)
     axes = normalize_axes(axis, f.ndim)
     if not axes:
         raise ValueError(f"{what} needs at least one axis to differentiate; f has shape {f.shape}")
     grid, accuracy = prepare_grid(f.shape, varargs, axes, orders, accuracy, boundary, period, what)
-    static = {"static": (grid.axes, grid.periodic), "accuracy": accuracy}
-    return Plan(core, f, ((grid.spacings, grid.periods),), static)
+    cval = check_cval(cval, grid.boundaries, f.dtype)
+    static = {"static": (grid.axes, grid.boundaries), "accuracy": accuracy}
+    return Plan(core, f, ((grid.spacings, grid.periods, cval),), static)
 
 
 def _field_plan(
-    F: Any, *varargs: Any, core: Kernel, accuracy: Any, boundary: Any, period: Any, what: str, square: bool = True,
+    F: Any, *varargs: Any, core: Kernel, accuracy: Any, boundary: Any, period: Any, cval: Any, what: str, square: bool = True,
     dims: tuple[int, ...] | None = None,
 ) -> Plan:
     as_array = not isinstance(F, (list, tuple))
@@ -161,25 +156,26 @@ def _field_plan(
             f"of shape {shape}: the leading axis of an array field holds the components"
         )
     grid, accuracy = prepare_grid(shape, varargs, tuple(range(k)), (1,), accuracy, boundary, period, what)
-    static = {"static": (grid.axes, grid.periodic), "accuracy": accuracy}
-    return Plan(core, F, ((grid.spacings, grid.periods),), static, spatial_ndim=k)
+    cval = check_cval(cval, grid.boundaries, F.dtype)
+    static = {"static": (grid.axes, grid.boundaries), "accuracy": accuracy}
+    return Plan(core, F, ((grid.spacings, grid.periods, cval),), static, spatial_ndim=k)
 
 
-def _scalar_call(core, f, varargs, axis, orders, accuracy, boundary, period, what, halo):
-    options = {"axis": axis, "accuracy": accuracy, "boundary": boundary, "period": period}
+def _scalar_call(core, f, varargs, axis, orders, accuracy, boundary, period, cval, what, halo):
+    options = {"axis": axis, "accuracy": accuracy, "boundary": boundary, "period": period, "cval": cval}
     planner = functools.partial(_scalar_plan, core=core, orders=orders, what=what)
     return launch(what, planner, f, varargs, options, halo)
 
 
-def _field_call(core, F, varargs, accuracy, boundary, period, what, halo, **shape_rules):
-    options = {"accuracy": accuracy, "boundary": boundary, "period": period}
+def _field_call(core, F, varargs, accuracy, boundary, period, cval, what, halo, **shape_rules):
+    options = {"accuracy": accuracy, "boundary": boundary, "period": period, "cval": cval}
     planner = functools.partial(_field_plan, core=core, what=what, **shape_rules)
     return launch(what, planner, F, varargs, options, halo)
 
 
 def laplacian(
     f: ArrayLike, *varargs: ArrayLike, axis: int | tuple[int, ...] | None = None, accuracy: int = 2,
-    boundary: Boundaries = "one-sided", period: Periods = None, halo: Halo = True,
+    boundary: Boundaries = "one-sided", period: Periods = None, cval: ArrayLike = 0.0, halo: Halo = True,
 ) -> Array:
     """The Laplacian ``sum_i d^2 f / dx_i^2`` over the chosen axes.
 
@@ -189,9 +185,12 @@ def laplacian(
         1-D coordinate array per differentiated axis.
       axis: ``None`` (every axis), an int or a tuple of ints.
       accuracy: the order of accuracy, a positive even integer, held at every point.
-      boundary: ``"one-sided"`` or ``"periodic"``, or a tuple with one per differentiated axis.
+      boundary: ``"one-sided"``, ``"periodic"`` (alias ``"wrap"``), or a padding mode
+        (``"reflect"``, ``"mirror"``, ``"nearest"``, ``"constant"``; see :func:`jaxgrad.derivative`),
+        or a tuple with one per differentiated axis.
       period: for periodic axes given by coordinates: a scalar (for all of them) or a tuple with
         one entry (or ``None``) per differentiated axis.
+      cval: the ghost value of ``"constant"`` axes.
       halo: how arrays sharded along a differentiated axis are handled, as in
         :func:`jaxgrad.gradient`.
 
@@ -206,12 +205,12 @@ def laplacian(
       >>> bool(jnp.allclose(lap, 4.0, atol=1e-3))
       True
     """
-    return _scalar_call(_laplacian, f, varargs, axis, (2,), accuracy, boundary, period, "a laplacian", halo)
+    return _scalar_call(_laplacian, f, varargs, axis, (2,), accuracy, boundary, period, cval, "a laplacian", halo)
 
 
 def hessian(
     f: ArrayLike, *varargs: ArrayLike, axis: int | tuple[int, ...] | None = None, accuracy: int = 2,
-    boundary: Boundaries = "one-sided", period: Periods = None, halo: Halo = True,
+    boundary: Boundaries = "one-sided", period: Periods = None, cval: ArrayLike = 0.0, halo: Halo = True,
 ) -> Array:
     """All second partial derivatives: ``H[i, j] = d^2 f / dx_i dx_j``, of shape ``(k, k, *f.shape)``.
 
@@ -223,8 +222,11 @@ def hessian(
       *varargs: the spacing, as in :func:`jaxgrad.gradient`.
       axis: ``None`` (every axis), an int or a tuple of ints.
       accuracy: the order of accuracy, a positive even integer, held at every point.
-      boundary: ``"one-sided"`` or ``"periodic"``, or a tuple with one per spatial axis.
+      boundary: ``"one-sided"``, ``"periodic"`` (alias ``"wrap"``), or a padding mode
+        (``"reflect"``, ``"mirror"``, ``"nearest"``, ``"constant"``; see :func:`jaxgrad.derivative`),
+        or a tuple with one per spatial axis.
       period: for periodic axes given by coordinates: a scalar or a tuple (entries may be ``None``).
+      cval: the ghost value of ``"constant"`` axes.
       halo: how arrays sharded along a differentiated axis are handled, as in
         :func:`jaxgrad.gradient`.
 
@@ -241,12 +243,12 @@ def hessian(
       >>> bool(jnp.allclose(H[0, 1], 2 * X, atol=1e-4))
       True
     """
-    return _scalar_call(_hessian, f, varargs, axis, (1, 2), accuracy, boundary, period, "a hessian", halo)
+    return _scalar_call(_hessian, f, varargs, axis, (1, 2), accuracy, boundary, period, cval, "a hessian", halo)
 
 
 def jacobian(
     F: VectorField, *varargs: ArrayLike, accuracy: int = 2, boundary: Boundaries = "one-sided", period: Periods = None,
-    halo: Halo = True,
+    cval: ArrayLike = 0.0, halo: Halo = True,
 ) -> Array:
     """The Jacobian ``J[a, b] = dF_a / dx_b`` of a field with ``m`` components on a ``k``-D grid.
 
@@ -255,8 +257,11 @@ def jacobian(
         axis of ``shape`` is a spatial axis.
       *varargs: the spacing, as in :func:`jaxgrad.gradient`, one entry per spatial axis.
       accuracy: the order of accuracy, a positive even integer, held at every point.
-      boundary: ``"one-sided"`` or ``"periodic"``, or a tuple with one per spatial axis.
+      boundary: ``"one-sided"``, ``"periodic"`` (alias ``"wrap"``), or a padding mode
+        (``"reflect"``, ``"mirror"``, ``"nearest"``, ``"constant"``; see :func:`jaxgrad.derivative`),
+        or a tuple with one per spatial axis.
       period: for periodic axes given by coordinates: a scalar or a tuple (entries may be ``None``).
+      cval: the ghost value of ``"constant"`` axes.
       halo: how arrays sharded along a differentiated axis are handled, as in
         :func:`jaxgrad.gradient`.
 
@@ -273,12 +278,12 @@ def jacobian(
       >>> [float(J[1, 0, 2, 2]), float(J[1, 1, 2, 2])]
       [1.0, 2.0]
     """
-    return _field_call(_jacobian, F, varargs, accuracy, boundary, period, "a jacobian", halo, square=False)
+    return _field_call(_jacobian, F, varargs, accuracy, boundary, period, cval, "a jacobian", halo, square=False)
 
 
 def divergence(
     F: VectorField, *varargs: ArrayLike, accuracy: int = 2, boundary: Boundaries = "one-sided", period: Periods = None,
-    halo: Halo = True,
+    cval: ArrayLike = 0.0, halo: Halo = True,
 ) -> Array:
     """The divergence ``sum_i dF_i / dx_i`` of a vector field with one component per axis.
 
@@ -287,8 +292,11 @@ def divergence(
         in axis order.
       *varargs: the spacing, as in :func:`jaxgrad.gradient`, one entry per spatial axis.
       accuracy: the order of accuracy, a positive even integer, held at every point.
-      boundary: ``"one-sided"`` or ``"periodic"``, or a tuple with one per spatial axis.
+      boundary: ``"one-sided"``, ``"periodic"`` (alias ``"wrap"``), or a padding mode
+        (``"reflect"``, ``"mirror"``, ``"nearest"``, ``"constant"``; see :func:`jaxgrad.derivative`),
+        or a tuple with one per spatial axis.
       period: for periodic axes given by coordinates: a scalar or a tuple (entries may be ``None``).
+      cval: the ghost value of ``"constant"`` axes.
       halo: how arrays sharded along a differentiated axis are handled, as in
         :func:`jaxgrad.gradient`.
 
@@ -303,12 +311,12 @@ def divergence(
       >>> bool(jnp.allclose(div, 2.0))
       True
     """
-    return _field_call(_divergence, F, varargs, accuracy, boundary, period, "a divergence", halo)
+    return _field_call(_divergence, F, varargs, accuracy, boundary, period, cval, "a divergence", halo)
 
 
 def curl(
     F: VectorField, *varargs: ArrayLike, accuracy: int = 2, boundary: Boundaries = "one-sided", period: Periods = None,
-    halo: Halo = True,
+    cval: ArrayLike = 0.0, halo: Halo = True,
 ) -> Array | tuple[Array, Array, Array]:
     """The curl of a 2-D or 3-D vector field.
 
@@ -320,8 +328,11 @@ def curl(
       F: 2 or 3 component arrays of one 2-D or 3-D shape (a sequence or an array ``(k, *shape)``).
       *varargs: the spacing, as in :func:`jaxgrad.gradient`, one entry per spatial axis.
       accuracy: the order of accuracy, a positive even integer, held at every point.
-      boundary: ``"one-sided"`` or ``"periodic"``, or a tuple with one per spatial axis.
+      boundary: ``"one-sided"``, ``"periodic"`` (alias ``"wrap"``), or a padding mode
+        (``"reflect"``, ``"mirror"``, ``"nearest"``, ``"constant"``; see :func:`jaxgrad.derivative`),
+        or a tuple with one per spatial axis.
       period: for periodic axes given by coordinates: a scalar or a tuple (entries may be ``None``).
+      cval: the ghost value of ``"constant"`` axes.
       halo: how arrays sharded along a differentiated axis are handled, as in
         :func:`jaxgrad.gradient`.
 
@@ -336,4 +347,4 @@ def curl(
       >>> bool(jnp.allclose(w, 2.0))
       True
     """
-    return _field_call(_curl, F, varargs, accuracy, boundary, period, "a curl", halo, dims=(2, 3))
+    return _field_call(_curl, F, varargs, accuracy, boundary, period, cval, "a curl", halo, dims=(2, 3))

@@ -41,6 +41,10 @@ class Stencil(NamedTuple):
     right_weights: tuple[Any, ...] = ()
     periodic: bool = False
     scale: Any = None  # a common factor (h**-order on uniform grids), applied once per block
+    # Constants added to the edge rows (before ``scale``), one per row: the ghost samples of
+    # ``boundary="constant"`` times their weights. None: nothing added.
+    left_bias: Any = None
+    right_bias: Any = None
 
 
 def constant_weights(stencil: Stencil) -> bool:
@@ -126,21 +130,129 @@ def coordinate_stencil(
     return Stencil(offsets, cast(weights), left, right, cast(lw), cast(rw))
 
 
-def periodic_uniform_stencil(order: int, step: Any, dtype: Any, *, half_width: int) -> Stencil:
-    """Central stencil of ``2 * half_width + 1`` points, indices wrapping around the axis."""
-    offsets = tuple(range(-half_width, half_width + 1))
+def periodic_uniform_stencil(order: int, step: Any, dtype: Any, *, offsets: tuple[int, ...]) -> Stencil:
+    """The stencil at ``offsets`` from every point, indices wrapping around the axis."""
     offsets, weights = _nonzero(offsets, exact_weights(order, offsets))
     return Stencil(offsets, weights, periodic=True, scale=jnp.asarray(step, dtype) ** -order)
 
 
-def periodic_coordinate_stencil(order: int, x: Array, period: Any, dtype: Any, *, half_width: int) -> Stencil:
-    """Central stencil of ``2 * half_width + 1`` points on periodic coordinates."""
-    p, n = half_width, x.shape[0]
+def periodic_coordinate_stencil(order: int, x: Array, period: Any, dtype: Any, *, offsets: tuple[int, ...]) -> Stencil:
+    """The stencil at ``offsets`` from every point on periodic coordinates."""
+    n = x.shape[0]
+    below, above = max(0, -min(offsets)), max(0, max(offsets))
     period = jnp.asarray(period, x.dtype)
-    extended = jnp.concatenate([x[n - p :] - period, x, x[:p] + period])
-    offsets = tuple(range(-p, p + 1))
-    weights = local_weights(order, [extended[p + k : p + k + n] - x for k in offsets])
+    extended = jnp.concatenate([x[n - below :] - period, x, x[:above] + period])
+    weights = local_weights(order, [extended[below + k : below + k + n] - x for k in offsets])
     return Stencil(offsets, tuple(w.astype(dtype) for w in weights), periodic=True)
+
+
+# Padding modes: the ghost samples past each end of the axis, named and placed as in
+# scipy.ndimage ("periodic" is a stencil of its own, above).
+PADDING_MODES = ("reflect", "mirror", "nearest", "constant")
+
+
+def ghost_source(i: int, n: int, mode: str) -> int | None:
+    """The sample that padded index ``i`` (``-n <= i < 2n``, one reflection at most) repeats, or
+    None for a ``"constant"`` ghost. ``"one-sided"`` stencils never read past the ends."""
+    if 0 <= i < n:
+        return i
+    if mode == "nearest":
+        return 0 if i < 0 else n - 1
+    if mode == "reflect":  # half-sample symmetric: ... c b a | a b c d
+        return -i - 1 if i < 0 else 2 * n - 1 - i
+    if mode == "mirror":  # whole-sample symmetric: ... d c b | a b c d
+        return -i if i < 0 else 2 * n - 2 - i
+    if mode == "constant":
+        return None
+    raise AssertionError(f"no ghost samples with boundary {mode!r}")
+
+
+def ghost_position(x: Array, i: int, mode: str) -> Any:
+    """The coordinate of padded index ``i``: the mirror image of the sample it repeats for
+    ``"reflect"`` (about the midpoint of the edge step's ghost half) and ``"mirror"`` (about the
+    edge sample), the edge step continued for ``"nearest"`` and ``"constant"``. On exactly uniform
+    coordinates every rule gives ``x[0] + i * h``."""
+    n = x.shape[0]
+    if 0 <= i < n:
+        return x[i]
+    edge, inner = (x[0], x[1]) if i < 0 else (x[n - 1], x[n - 2])
+    step = edge - inner  # points outwards
+    if mode == "reflect":
+        return 2 * edge + step - x[ghost_source(i, n, mode)]
+    if mode == "mirror":
+        return 2 * edge - x[ghost_source(i, n, mode)]
+    beyond = -i if i < 0 else i - (n - 1)
+    return edge + beyond * step
+
+
+def edge_stencil(
+    order: int, spacing: Any, dtype: Any, n: int, *, offsets: tuple[int, ...], row_offsets: Any, left: int,
+    right: int, mode: str = "one-sided", cval: Any = None,
+) -> Stencil:
+    """A stencil whose edge rows are given row by row: ``offsets`` inside, and
+    ``row_offsets(i)`` at each of the ``left`` first and ``right`` last rows ``i``. Offsets that
+    reach past the ends read the ghost samples of ``mode``: the weight of a repeated sample is
+    folded onto the sample it repeats, and ``cval`` times the weights of constant ghosts becomes
+    the row's bias. ``spacing`` is a scalar step (exact weights) or coordinates. Rows that would
+    overlap (a short axis) are all edge rows."""
+    if left + right >= n:
+        left, right = n, 0
+    uniform = jnp.ndim(spacing) == 0
+    x = None if uniform else spacing
+
+    def row(i: int) -> tuple[dict[int, Any], Any]:
+        offs = row_offsets(i)
+        if uniform:
+            ws: list[Any] = list(exact_weights(order, offs))
+        else:
+            centre = x[i]
+            ws = local_weights(order, [ghost_position(x, i + k, mode) - centre for k in offs])
+        columns: dict[int, Any] = {}
+        bias: Any = 0
+        for k, w in zip(offs, ws):
+            source = ghost_source(i + k, n, mode)
+            if source is None:
+                bias = bias + w
+            else:
+                columns[source] = columns.get(source, 0) + w
+        return columns, bias
+
+    def block(rows: range, side: str) -> tuple[tuple[Any, ...], Any, int]:
+        """The window columns and biases of ``rows``; windows start at the first sample on the
+        left and end at the last one on the right, as ``edge_terms`` slices them."""
+        built = [row(i) for i in rows]
+        start = 0 if side == "left" else min(min(c) for c, _ in built)
+        width = (max(max(c) for c, _ in built) + 1 if side == "left" else n) - start
+        if uniform:
+            table = [[float(c.get(start + j, 0)) for j in range(width)] for c, _ in built]
+            if len(rows) == 1:
+                cols: tuple[Any, ...] = tuple(table[0])
+            else:
+                cols = tuple(np.array([r[j] for r in table], dtype) for j in range(width))
+            biases = [float(b) for _, b in built]
+        else:
+            zero = jnp.zeros((), dtype)
+            cols = tuple(jnp.stack([jnp.asarray(c.get(start + j, zero), dtype) for c, _ in built]) for j in range(width))
+            biases = [jnp.asarray(b, dtype) for _, b in built]
+        bias = None
+        if mode == "constant" and cval is not None:
+            bias = jnp.stack([jnp.asarray(b, dtype) for b in biases]) * jnp.asarray(cval, dtype)
+        return cols, bias, start
+
+    lw, lb, _ = block(range(left), "left") if left else ((), None, 0)
+    rw, rb, _ = block(range(n - right, n), "right") if right else ((), None, n)
+    lo, hi = left, n - right
+    if uniform:
+        interior_offsets, weights = _nonzero(offsets, exact_weights(order, offsets))
+        scale = jnp.asarray(spacing, dtype) ** -order
+    else:
+        interior_offsets = offsets
+        centre = x[lo:hi]
+        weights = tuple(w.astype(dtype) for w in local_weights(order, [x[lo + k : hi + k] - centre for k in offsets])) if hi > lo else ()
+        if hi <= lo:
+            interior_offsets = ()
+        scale = None
+    return Stencil(interior_offsets, tuple(weights), left, right, lw, rw, scale=scale, left_bias=lb, right_bias=rb)
 
 
 def matrix_entries(stencil: Stencil, n: int) -> tuple[Array, np.ndarray]:

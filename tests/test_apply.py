@@ -110,11 +110,11 @@ def _stencils(n):
     period = float(x[-1] - x[0]) + 1.0
     f64 = jnp.float64
     return {
-        "order 1, accuracy 2": scheme_stencil(0.5, f64, order=1, accuracy=2, periodic=False),
-        "order 2, accuracy 4": scheme_stencil(0.5, f64, order=2, accuracy=4, periodic=False),
-        "order 3, accuracy 2, periodic": scheme_stencil(0.3, f64, order=3, accuracy=2, periodic=True),
-        "coordinates, order 1, accuracy 4": scheme_stencil(x, f64, order=1, accuracy=4, periodic=False),
-        "coordinates, order 2, periodic": scheme_stencil(x, f64, order=2, accuracy=2, periodic=True, period=period),
+        "order 1, accuracy 2": scheme_stencil(0.5, f64, n, order=1, accuracy=2, boundary="one-sided"),
+        "order 2, accuracy 4": scheme_stencil(0.5, f64, n, order=2, accuracy=4, boundary="one-sided"),
+        "order 3, accuracy 2, periodic": scheme_stencil(0.3, f64, n, order=3, accuracy=2, boundary="periodic"),
+        "coordinates, order 1, accuracy 4": scheme_stencil(x, f64, n, order=1, accuracy=4, boundary="one-sided"),
+        "coordinates, order 2, periodic": scheme_stencil(x, f64, n, order=2, accuracy=2, boundary="periodic", period=period),
         "forward, order 2": forward_stencil(0.5, f64, order=2),
         "forward, coordinates": forward_stencil(x, f64, order=1),
         "normal, order 2": normal_stencil(2, 0.5, f64),
@@ -141,6 +141,6 @@ def test_apply_stencil_equals_a_plain_loop(x64, name, axis):
 def test_nan_reaches_only_the_outputs_that_read_it(x64):
     f = np.zeros((1, 11))
     f[0, 5] = np.nan
-    st = scheme_stencil(1.0, jnp.float64, order=1, accuracy=4, periodic=False)
+    st = scheme_stencil(1.0, jnp.float64, 11, order=1, accuracy=4, boundary="one-sided")
     bad = np.flatnonzero(np.isnan(np.asarray(apply_stencil(jnp.asarray(f), 1, st))[0]))
     np.testing.assert_array_equal(bad, [3, 4, 6, 7])  # the central weight of a first derivative is 0

@@ -60,9 +60,9 @@ def test_integers_accuracy_and_boundaries():
     assert per_axis("x", 3, "boundary") == ("x", "x", "x") and per_axis(["a", "b"], 2, "boundary") == ("a", "b")
     with pytest.raises(ValueError, match="boundary has 1 entries, but 2 axes"):
         per_axis(("a",), 2, "boundary")
-    assert normalize_boundaries("periodic", 2) == (True, True)
-    assert normalize_boundaries(("one-sided", "periodic"), 2) == (False, True)
-    with pytest.raises(ValueError, match="boundary must be 'one-sided' or 'periodic'"):
+    assert normalize_boundaries("periodic", 2) == ("periodic", "periodic")
+    assert normalize_boundaries(("one-sided", "wrap"), 2) == ("one-sided", "periodic")
+    with pytest.raises(ValueError, match="boundary must be one of 'one-sided', 'periodic', 'wrap'"):
         normalize_boundaries(("one-sided", None), 2)
 
 

@@ -36,7 +36,7 @@ def test_half_width(order, accuracy, uniform, p):
 @pytest.mark.parametrize("periodic", [False, True], ids=["one-sided", "periodic"])
 def test_min_points_is_the_fewest_points_derivative_takes(order, accuracy, uniform, periodic):
     p = half_width(order, accuracy, uniform)
-    need = min_points(order, accuracy, uniform, periodic)
+    need = min_points(order, accuracy, uniform, "periodic" if periodic else "one-sided")
     assert need == (2 * p + 1 if periodic else max(2 * p, order + accuracy))
 
     def call(n):
@@ -72,15 +72,15 @@ def test_dtype_rules(x64, dtype, working, real):
 
 def test_axis_stencil_shapes(x64):
     f64 = jnp.float64
-    st = axis_stencil(0.5, f64, order=1, half_width=1, edge_width=2)  # gradient, edge_order=1
+    st = axis_stencil(0.5, f64, 10, order=1, offsets=(-1, 0, 1), edge_width=2)  # gradient, edge_order=1
     assert st.offsets == (-1, 1) and (st.left, st.right) == (1, 1) and not st.periodic
     assert st.left_weights == (-1.0, 1.0) and st.right_weights == (-1.0, 1.0)
     x = jnp.asarray(np.cumsum(np.linspace(1.0, 2.0, 10)))
-    st = axis_stencil(x, f64, order=1, half_width=1, edge_width=3)  # gradient on coordinates, edge_order=2
+    st = axis_stencil(x, f64, 10, order=1, offsets=(-1, 0, 1), edge_width=3)  # gradient on coordinates, edge_order=2
     assert st.offsets == (-1, 0, 1) and [w.shape for w in st.weights] == [(8,)] * 3 and st.scale is None
     assert [w.shape for w in st.left_weights] == [(1,)] * 3 and [w.shape for w in st.right_weights] == [(1,)] * 3
     assert all(w.dtype == f64 for w in st.weights)
-    st = axis_stencil(x, f64, order=2, half_width=2, edge_width=5, periodic=True, period=20.0)
+    st = axis_stencil(x, f64, 10, order=2, offsets=(-2, -1, 0, 1, 2), edge_width=5, boundary="periodic", period=20.0)
     assert st.periodic and st.offsets == (-2, -1, 0, 1, 2) and [w.shape for w in st.weights] == [(10,)] * 5
 
 
@@ -90,13 +90,13 @@ def test_scheme_stencil_shapes(x64):
         uniform = jnp.ndim(spacing) == 0
         for order, accuracy in ((1, 2), (2, 4), (3, 2)):
             p = half_width(order, accuracy, uniform)
-            st = scheme_stencil(spacing, jnp.float64, order=order, accuracy=accuracy, periodic=False)
+            st = scheme_stencil(spacing, jnp.float64, 12, order=order, accuracy=accuracy, boundary="one-sided")
             assert (st.left, st.right) == (p, p)
             assert len(st.left_weights) == len(st.right_weights) == order + accuracy  # the edge windows
             assert max(st.offsets) <= p and min(st.offsets) >= -p
             if not uniform:
                 assert st.offsets == tuple(range(-p, p + 1)) and all(w.shape == (12 - 2 * p,) for w in st.weights)
-            st = scheme_stencil(spacing, jnp.float64, order=order, accuracy=accuracy, periodic=True, period=30.0)
+            st = scheme_stencil(spacing, jnp.float64, 12, order=order, accuracy=accuracy, boundary="periodic", period=30.0)
             assert st.periodic and (st.left, st.right, st.left_weights, st.right_weights) == (0, 0, (), ())
 
 

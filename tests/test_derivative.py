@@ -193,7 +193,7 @@ F = np.zeros((8, 6))
         ((F,), {"order": 1.5}, TypeError, "order must be an int"),
         ((F,), {"accuracy": 3}, ValueError, "positive even integer"),
         ((F,), {"accuracy": 0}, ValueError, "accuracy must be >= 1"),
-        ((F,), {"boundary": "reflect"}, ValueError, "'one-sided' or 'periodic'"),
+        ((F,), {"boundary": "reflected"}, ValueError, "boundary must be one of"),
         ((F,), {"axis": (0, 1)}, TypeError, "single int axis"),
         ((F,), {"axis": 2}, np.exceptions.AxisError, "out of bounds"),
         ((F,), {"order": 2, "accuracy": 6}, ValueError, "f.shape\\[1\\] is 6, too small .* at least 8 points"),

@@ -57,7 +57,7 @@ def test_spatial_spec():
 
 def test_apply_along_without_a_split_axis_is_apply_stencil(x64):
     f = jnp.asarray(np.random.default_rng(0).standard_normal((6, 9)))
-    st = scheme_stencil(0.5, jnp.float64, order=2, accuracy=4, periodic=False)
+    st = scheme_stencil(0.5, jnp.float64, 9, order=2, accuracy=4, boundary="one-sided")
     want = np.asarray(apply_stencil(f, 1, st))
     np.testing.assert_array_equal(apply_along(f, 1, st, None), want)
     # A layout that splits another axis (or none) leaves this one to apply_stencil.

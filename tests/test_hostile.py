@@ -44,18 +44,20 @@ NAMES = {
     "offsets": r"\boffsets\b",
     "format": r"\bformat\b",
     "monotone": r"\bmonotone\b",
+    "cval": r"\bcval\b",
+    "scheme": r"\bscheme\b",
 }
 
 # The arguments of each public function, as keys of NAMES.
 ARGUMENTS = {
-    "gradient": ("f", "spacing", "axis", "edge_order", "halo"),
-    "derivative": ("f", "spacing", "axis", "order", "accuracy", "boundary", "period", "halo"),
-    "derivative_matrix": ("n", "spacing", "order", "accuracy", "boundary", "period", "format"),
-    "laplacian": ("f", "spacing", "axis", "accuracy", "boundary", "period", "halo"),
-    "hessian": ("f", "spacing", "axis", "accuracy", "boundary", "period", "halo"),
-    "divergence": ("F", "spacing", "accuracy", "boundary", "period", "halo"),
-    "curl": ("F", "spacing", "accuracy", "boundary", "period", "halo"),
-    "jacobian": ("F", "spacing", "accuracy", "boundary", "period", "halo"),
+    "gradient": ("f", "spacing", "axis", "edge_order", "boundary", "period", "cval", "halo"),
+    "derivative": ("f", "spacing", "axis", "order", "accuracy", "boundary", "period", "cval", "scheme", "halo"),
+    "derivative_matrix": ("n", "spacing", "order", "accuracy", "boundary", "period", "cval", "scheme", "format"),
+    "laplacian": ("f", "spacing", "axis", "accuracy", "boundary", "period", "cval", "halo"),
+    "hessian": ("f", "spacing", "axis", "accuracy", "boundary", "period", "cval", "halo"),
+    "divergence": ("F", "spacing", "accuracy", "boundary", "period", "cval", "halo"),
+    "curl": ("F", "spacing", "accuracy", "boundary", "period", "cval", "halo"),
+    "jacobian": ("F", "spacing", "accuracy", "boundary", "period", "cval", "halo"),
     "total_variation": ("f", "spacing", "axis", "isotropic", "eps", "reduction", "halo"),
     "smoothness": ("f", "spacing", "axis", "order", "reduction", "halo"),
     "stencil": ("order", "offsets"),
@@ -108,6 +110,10 @@ SPACING_ITEMS = [
     None, "a", b"b", 1.0, 0.0, -2, True, 1 + 2j, np.nan, np.inf, [], [[1.0, 2.0]], np.array(2.0),
     np.zeros((2, 2)), object(), {"h": 1}, np.float32(0.5), np.int64(3),
 ]
+
+
+CVALS = st.sampled_from([0.0, 0.0, 1.5, -2, 1j, np.nan, "c", None, [1.0, 2.0], np.zeros(3), np.float32(2.0)])
+SCHEMES = st.sampled_from(["central", "central", "forward", "backward", "upwind", None, ("forward",)])
 
 
 @st.composite
@@ -199,8 +205,10 @@ def test_derivative_fuzz(data):
         axis=data.draw(AXES),
         order=data.draw(st.sampled_from([1, 2, 3, 0, -1, 1.5, "1"])),
         accuracy=data.draw(st.sampled_from([2, 4, 8, 3, 0, -2, 2.0])),
-        boundary=data.draw(st.sampled_from(["one-sided", "periodic", "reflect", None, ("periodic",)])),
+        boundary=data.draw(st.sampled_from(["one-sided", "periodic", "reflect", "mirror", "constant", "bounce", None, ("periodic",)])),
         period=data.draw(st.sampled_from([None, 10.0, 0.0, -10.0, np.nan, "L", [1.0]])),
+        cval=data.draw(CVALS),
+        scheme=data.draw(SCHEMES),
         halo=data.draw(HALOS),
     )
     out = _call(jaxgrad.derivative, f, spacing, **kwargs)
@@ -217,8 +225,10 @@ def test_derivative_matrix_fuzz(data):
     kwargs = dict(
         order=data.draw(st.sampled_from([1, 2, 3, 0, 1.5])),
         accuracy=data.draw(st.sampled_from([2, 4, 3, 0])),
-        boundary=data.draw(st.sampled_from(["one-sided", "periodic", "wrap", None])),
+        boundary=data.draw(st.sampled_from(["one-sided", "periodic", "wrap", "nearest", "constant", None])),
         period=data.draw(st.sampled_from([None, 10.0, 0.0, np.nan, "L"])),
+        cval=data.draw(CVALS),
+        scheme=data.draw(SCHEMES),
         format=data.draw(st.sampled_from(["dense", "sparse", "csr", None, 1, "DENSE", ("dense",)])),
     )
     spacing = data.draw(st.one_of(spacing_item(size), st.just(1.0)))
@@ -294,6 +304,10 @@ CALLS = [
     (jaxgrad.derivative, (F2, X6), {"axis": 1, "order": 1, "accuracy": 2, "boundary": "one-sided", "halo": True},
      {"f": 0, "spacing": 1, "axis": "axis", "order": "order", "accuracy": "accuracy", "boundary": "boundary", "halo": "halo"}),
     (jaxgrad.derivative, (F2, X6), {"boundary": "periodic", "period": 5.0}, {"spacing": 1, "period": "period"}),
+    (jaxgrad.derivative, (F2, X6), {"boundary": "constant", "cval": 1.0, "scheme": "forward", "accuracy": 3},
+     {"boundary": "boundary", "cval": "cval", "scheme": "scheme"}),
+    (jaxgrad.gradient, (F2, 0.5, X6), {"boundary": ("constant", "periodic"), "period": 5.0, "cval": 2.0},
+     {"boundary": "boundary", "period": "period", "cval": "cval"}),
     (jaxgrad.derivative_matrix, (6, X6), {"order": 1, "accuracy": 2, "boundary": "periodic", "period": 5.0, "format": "sparse"},
      {"n": 0, "spacing": 1, "order": "order", "accuracy": "accuracy", "boundary": "boundary", "period": "period", "format": "format"}),
     (jaxgrad.derivative_matrix, (6,), {"format": "dense"}, {"n": 0, "format": "format"}),
@@ -301,6 +315,9 @@ CALLS = [
      {"f": 0, "spacing": 1, "axis": "axis", "accuracy": "accuracy", "halo": "halo"}),
     (jaxgrad.laplacian, (F2, 0.5, X6), {"boundary": ("one-sided", "periodic"), "period": 5.0},
      {"spacing": 2, "boundary": "boundary", "period": "period"}),
+    (jaxgrad.laplacian, (F2, 0.5, X6), {"boundary": ("mirror", "constant"), "cval": -1.0}, {"boundary": "boundary", "cval": "cval"}),
+    (jaxgrad.derivative_matrix, (6, X6), {"boundary": "reflect", "scheme": "backward", "accuracy": 1},
+     {"boundary": "boundary", "scheme": "scheme", "cval": "cval"}),
     (jaxgrad.hessian, (F2, 0.5), {"axis": (0, 1)}, {"f": 0, "spacing": 1, "axis": "axis"}),
     (jaxgrad.divergence, ([F2, F2], 0.5, X6), {"accuracy": 2, "boundary": "one-sided", "halo": True},
      {"F": 0, "spacing": 2, "accuracy": "accuracy", "boundary": "boundary", "halo": "halo"}),
@@ -316,7 +333,8 @@ CALLS = [
 
 # An argument whose bad value another argument's check may see first: f's shape decides which
 # axes exist; the spacing decides the points a scheme needs.
-ALSO = {"f": ("axis", "spacing"), "F": ("spacing",), "spacing": ("period",), "period": ("spacing",), "boundary": ("period",)}
+ALSO = {"f": ("axis", "spacing"), "F": ("spacing",), "spacing": ("period",), "period": ("spacing",),
+        "boundary": ("period", "cval", "scheme", "accuracy"), "scheme": ("accuracy",)}
 
 
 def _huge(value):
@@ -365,6 +383,9 @@ TRACED = {
     "derivative-order": (lambda t: jaxgrad.derivative(F_TRACED, order=t), "order"),
     "derivative-accuracy": (lambda t: jaxgrad.derivative(F_TRACED, accuracy=t), "accuracy"),
     "derivative-boundary": (lambda t: jaxgrad.derivative(F_TRACED, boundary=t), "boundary"),
+    "derivative-scheme": (lambda t: jaxgrad.derivative(F_TRACED, scheme=t), "scheme"),
+    "gradient-boundary": (lambda t: jaxgrad.gradient(F_TRACED, boundary=t), "boundary"),
+    "derivative-1d-cval": (lambda t: jaxgrad.derivative(F_TRACED, boundary="constant", cval=jnp.stack([t, t])), "cval"),
     "derivative-1d-period": (
         lambda t: jaxgrad.derivative(F_TRACED, jnp.arange(6.0), boundary="periodic", period=jnp.stack([t, t])), "period"),
     "derivative_matrix-n": (lambda t: jaxgrad.derivative_matrix(t), "n"),

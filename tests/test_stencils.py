@@ -79,13 +79,13 @@ def test_coordinate_stencil_weights_solve_the_moment_equations(x64, order, p, wi
 
 
 def test_periodic_stencils(x64):
-    st = periodic_uniform_stencil(2, 0.5, jnp.float64, half_width=2)
+    st = periodic_uniform_stencil(2, 0.5, jnp.float64, offsets=(-2, -1, 0, 1, 2))
     assert st.periodic and st.offsets == (-2, -1, 0, 1, 2)
     np.testing.assert_allclose(st.weights, jaxgrad.stencil(2, range(-2, 3)), rtol=1e-15)
     # Coordinates: the points past the ends are the other end's, one period away.
     n, period = 9, 12.0
     x = np.sort(np.random.default_rng(3).uniform(0.0, period, n))
-    st = periodic_coordinate_stencil(1, jnp.asarray(x), period, jnp.float64, half_width=1)
+    st = periodic_coordinate_stencil(1, jnp.asarray(x), period, jnp.float64, offsets=(-1, 0, 1))
     extended = np.concatenate([x[-1:] - period, x, x[:1] + period])
     for i in range(n):
         want = _moment_weights(1, extended[i : i + 3] - x[i])
@@ -116,8 +116,8 @@ def _plans(n):
         "uniform, order 2, wide edges": lambda: central(2, 2, 6, 0.5),
         "coordinates, order 1": lambda: central(1, 1, 3, x),
         "coordinates, order 3": lambda: central(3, 2, 5, x),
-        "periodic uniform": lambda: periodic_uniform_stencil(2, 0.5, f64, half_width=2),
-        "periodic coordinates": lambda: periodic_coordinate_stencil(1, x, float(x[-1] - x[0]) + 1.0, f64, half_width=2),
+        "periodic uniform": lambda: periodic_uniform_stencil(2, 0.5, f64, offsets=(-2, -1, 0, 1, 2)),
+        "periodic coordinates": lambda: periodic_coordinate_stencil(1, x, float(x[-1] - x[0]) + 1.0, f64, offsets=(-2, -1, 0, 1, 2)),
         "forward (empty right window)": lambda: forward_stencil(0.5, f64, order=2),
         "forward, coordinates": lambda: forward_stencil(x, f64, order=1),
         "normal": lambda: normal_stencil(3, 0.5, f64),
