@@ -98,7 +98,7 @@ def axis_stencil(
         return periodic_coordinate_stencil(order, x, period, dtype, offsets=offsets)
     if boundary != "one-sided":
         return edge_stencil(
-            order, x, dtype, n, offsets=offsets, row_offsets=lambda i: offsets, left=max(0, -min(offsets)),
+            order, x, dtype, n, offsets=offsets, edge_offsets=offsets, left=max(0, -min(offsets)),
             right=max(0, max(offsets)), mode=boundary, cval=cval,
         )
     build = uniform_stencil if uniform else coordinate_stencil
@@ -114,8 +114,8 @@ def switched_stencil(spacing: Any, dtype: Any, n: int, *, order: int, accuracy: 
     uniform = jnp.ndim(spacing) == 0
     x = spacing if uniform else _coordinates(spacing, dtype)
     if scheme == "forward":
-        return edge_stencil(order, x, dtype, n, offsets=forward, row_offsets=lambda i: backward, left=0, right=m - 1)
-    return edge_stencil(order, x, dtype, n, offsets=backward, row_offsets=lambda i: forward, left=m - 1, right=0)
+        return edge_stencil(order, x, dtype, n, offsets=forward, edge_offsets=backward, left=0, right=m - 1)
+    return edge_stencil(order, x, dtype, n, offsets=backward, edge_offsets=forward, left=m - 1, right=0)
 
 
 def scheme_stencil(

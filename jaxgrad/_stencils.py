@@ -167,91 +167,78 @@ def ghost_source(i: int, n: int, mode: str) -> int | None:
     raise AssertionError(f"no ghost samples with boundary {mode!r}")
 
 
-def ghost_position(x: Array, i: int, mode: str) -> Any:
-    """The coordinate of padded index ``i``: the mirror image of the sample it repeats for
-    ``"reflect"`` (about the midpoint of the edge step's ghost half) and ``"mirror"`` (about the
-    edge sample), the edge step continued for ``"nearest"`` and ``"constant"``. On exactly uniform
-    coordinates every rule gives ``x[0] + i * h``."""
+def ghost_positions(x: Array, indices: np.ndarray, mode: str) -> Array:
+    """The coordinates of padded ``indices`` (one reflection at most): samples' own coordinates;
+    ghosts at the mirror images of the samples they repeat for ``"reflect"`` (about the point half
+    an edge step outside the edge) and ``"mirror"`` (about the edge sample); the edge step continued
+    for ``"nearest"`` and ``"constant"``. On exactly uniform coordinates every rule gives
+    ``x[0] + i * h``."""
     n = x.shape[0]
-    if 0 <= i < n:
-        return x[i]
-    edge, inner = (x[0], x[1]) if i < 0 else (x[n - 1], x[n - 2])
-    step = edge - inner  # points outwards
-    if mode == "reflect":
-        return 2 * edge + step - x[ghost_source(i, n, mode)]
-    if mode == "mirror":
-        return 2 * edge - x[ghost_source(i, n, mode)]
-    beyond = -i if i < 0 else i - (n - 1)
-    return edge + beyond * step
+    low, high = indices < 0, indices >= n
+    edge = jnp.where(low, x[0], x[n - 1])
+    step = jnp.where(low, x[0] - x[1], x[n - 1] - x[n - 2])  # points outwards
+    if mode in ("reflect", "mirror"):
+        source = np.array([ghost_source(int(i), n, mode) for i in indices.ravel()]).reshape(indices.shape)
+        ghost = 2 * edge + (step if mode == "reflect" else 0) - x[source]
+    else:
+        beyond = np.where(low, -indices, indices - (n - 1))
+        ghost = edge + beyond * step
+    return jnp.where(low | high, ghost, x[np.clip(indices, 0, n - 1)])
 
 
 def edge_stencil(
-    order: int, spacing: Any, dtype: Any, n: int, *, offsets: tuple[int, ...], row_offsets: Any, left: int,
-    right: int, mode: str = "one-sided", cval: Any = None,
+    order: int, spacing: Any, dtype: Any, n: int, *, offsets: tuple[int, ...], edge_offsets: tuple[int, ...],
+    left: int, right: int, mode: str = "one-sided", cval: Any = None,
 ) -> Stencil:
-    """A stencil whose edge rows are given row by row: ``offsets`` inside, and
-    ``row_offsets(i)`` at each of the ``left`` first and ``right`` last rows ``i``. Offsets that
-    reach past the ends read the ghost samples of ``mode``: the weight of a repeated sample is
-    folded onto the sample it repeats, and ``cval`` times the weights of constant ghosts becomes
-    the row's bias. ``spacing`` is a scalar step (exact weights) or coordinates. Rows that would
-    overlap (a short axis) are all edge rows."""
+    """A stencil with ``offsets`` inside and ``edge_offsets`` at each of the ``left`` first and
+    ``right`` last rows. Offsets that reach past the ends read the ghost samples of ``mode``: the
+    weight of a repeated sample is folded onto the sample it repeats, and ``cval`` times the weights
+    of constant ghosts becomes the row's bias. ``spacing`` is a scalar step (exact weights) or
+    coordinates. Rows that would overlap (a short axis) are all edge rows."""
     if left + right >= n:
         left, right = n, 0
     uniform = jnp.ndim(spacing) == 0
-    x = None if uniform else spacing
 
-    def row(i: int) -> tuple[dict[int, Any], Any]:
-        offs = row_offsets(i)
-        if uniform:
-            ws: list[Any] = list(exact_weights(order, offs))
-        else:
-            centre = x[i]
-            ws = local_weights(order, [ghost_position(x, i + k, mode) - centre for k in offs])
-        columns: dict[int, Any] = {}
-        bias: Any = 0
-        for k, w in zip(offs, ws):
-            source = ghost_source(i + k, n, mode)
-            if source is None:
-                bias = bias + w
-            else:
-                columns[source] = columns.get(source, 0) + w
-        return columns, bias
-
-    def block(rows: range, side: str) -> tuple[tuple[Any, ...], Any, int]:
-        """The window columns and biases of ``rows``; windows start at the first sample on the
+    def block(rows: np.ndarray, side: str) -> tuple[tuple[Any, ...], Any]:
+        """The window columns and biases of ``rows``. Windows start at the first sample on the
         left and end at the last one on the right, as ``edge_terms`` slices them."""
-        built = [row(i) for i in rows]
-        start = 0 if side == "left" else min(min(c) for c, _ in built)
-        width = (max(max(c) for c, _ in built) + 1 if side == "left" else n) - start
+        reads = rows[:, None] + np.array(edge_offsets)[None, :]  # (rows, k): padded indices read
+        sources = np.array([[-1 if (c := ghost_source(int(i), n, mode)) is None else c for i in r] for r in reads])
+        start = 0 if side == "left" else int(sources[sources >= 0].min())
+        width = (int(sources.max()) + 1 if side == "left" else n) - start
+        # fold[k][r, j]: 1 where row r's k-th node repeats window column j
+        fold = [(sources[:, k, None] - start == np.arange(width)[None, :]).astype(np.float64) for k in range(len(edge_offsets))]
+        ghost = (sources < 0).astype(np.float64)  # (rows, k): constant ghosts
         if uniform:
-            table = [[float(c.get(start + j, 0)) for j in range(width)] for c, _ in built]
-            if len(rows) == 1:
-                cols: tuple[Any, ...] = tuple(table[0])
-            else:
-                cols = tuple(np.array([r[j] for r in table], dtype) for j in range(width))
-            biases = [float(b) for _, b in built]
+            w = np.array([float(v) for v in exact_weights(order, edge_offsets)])
+            table = sum(wk * fk for wk, fk in zip(w, fold))
+            cols: tuple[Any, ...] = tuple(table[0]) if len(rows) == 1 else tuple(np.asarray(table[:, j], dtype) for j in range(width))
+            cols = tuple(float(c) for c in cols) if len(rows) == 1 else cols
+            bias_rows: Any = np.asarray(ghost @ w, dtype)  # (rows, k) @ (k,): the constant ghosts' weights
         else:
-            zero = jnp.zeros((), dtype)
-            cols = tuple(jnp.stack([jnp.asarray(c.get(start + j, zero), dtype) for c, _ in built]) for j in range(width))
-            biases = [jnp.asarray(b, dtype) for _, b in built]
+            x = spacing
+            nodes = ghost_positions(x, reads, mode) - x[rows][:, None]
+            ws = local_weights(order, [nodes[:, k] for k in range(len(edge_offsets))])  # each (rows,)
+            table = sum(wk[:, None].astype(dtype) * jnp.asarray(fk, dtype) for wk, fk in zip(ws, fold))
+            cols = tuple(table[:, j] for j in range(width))
+            bias_rows = jnp.sum(jnp.stack(ws, axis=1).astype(dtype) * jnp.asarray(ghost, dtype), axis=1)
         bias = None
         if mode == "constant" and cval is not None:
-            bias = jnp.stack([jnp.asarray(b, dtype) for b in biases]) * jnp.asarray(cval, dtype)
-        return cols, bias, start
+            bias = jnp.asarray(bias_rows, dtype) * jnp.asarray(cval, dtype)
+        return cols, bias
 
-    lw, lb, _ = block(range(left), "left") if left else ((), None, 0)
-    rw, rb, _ = block(range(n - right, n), "right") if right else ((), None, n)
+    lw, lb = block(np.arange(left), "left") if left else ((), None)
+    rw, rb = block(np.arange(n - right, n), "right") if right else ((), None)
     lo, hi = left, n - right
     if uniform:
         interior_offsets, weights = _nonzero(offsets, exact_weights(order, offsets))
         scale = jnp.asarray(spacing, dtype) ** -order
-    else:
-        interior_offsets = offsets
-        centre = x[lo:hi]
-        weights = tuple(w.astype(dtype) for w in local_weights(order, [x[lo + k : hi + k] - centre for k in offsets])) if hi > lo else ()
-        if hi <= lo:
-            interior_offsets = ()
+    elif hi > lo:
+        interior_offsets, centre = offsets, spacing[lo:hi]
+        weights = tuple(w.astype(dtype) for w in local_weights(order, [spacing[lo + k : hi + k] - centre for k in offsets]))
         scale = None
+    else:
+        interior_offsets, weights, scale = (), (), None
     return Stencil(interior_offsets, tuple(weights), left, right, lw, rw, scale=scale, left_bias=lb, right_bias=rb)
 
 

@@ -44,6 +44,9 @@ FUNCTIONS = {
     "smoothness mean": lambda f: jaxgrad.smoothness(f, X, 0.5),
     "grad of smoothness": jax.grad(lambda f: jaxgrad.smoothness(f, X, 0.5)),
     "jit(gradient)": jax.jit(lambda f: jaxgrad.gradient(f, axis=0)),
+    "gradient reflect, constant": lambda f: jaxgrad.gradient(f, X, 0.5, boundary=("reflect", "constant"), cval=1.5),
+    "derivative forward, accuracy 3": lambda f: jaxgrad.derivative(f, X, axis=0, accuracy=3, scheme="forward"),
+    "laplacian mirror": lambda f: jaxgrad.laplacian(f, 0.3, 0.5, boundary="mirror", accuracy=4),
 }
 FIELDS = {
     "divergence": lambda F: jaxgrad.divergence(F, X, 0.5),
@@ -243,6 +246,25 @@ def test_every_stencil_kind_through_the_halo_path(big, axis, order, accuracy, un
     period = float(coords[axis][-1] + 1.0) if boundary == "periodic" and not uniform else None
     fn = functools.partial(jaxgrad.derivative, spacing=spacing, axis=axis, order=order, accuracy=accuracy, boundary=boundary, period=period)
     taken, got = uses_halo_path(fn, fs, fresh=False)  # a new kind traces anyway
+    assert taken
+    want = np.asarray(fn(f))
+    assert np.max(np.abs(got - want)) / (1.0 + np.max(np.abs(want))) < 2e-5
+
+
+_MODES = [(a, m, u, sch) for a in (0, 1) for m in ("reflect", "mirror", "nearest", "constant") for u in (True, False)
+          for sch in ("central", "backward")]
+PICKED_MODES = [_MODES[i] for i in np.random.default_rng(6).choice(len(_MODES), 10, replace=False)]
+
+
+@pytest.mark.parametrize("axis, mode, uniform, scheme", PICKED_MODES,
+                         ids=[f"axis{a}-{m}-{'step' if u else 'coords'}-{s}" for a, m, u, s in PICKED_MODES])
+def test_padding_modes_and_schemes_through_the_halo_path(big, axis, mode, uniform, scheme):
+    # The ghost samples live in the first and last shards' edge rows; cval is a traced argument.
+    f, fs, coords = big
+    spacing = 0.7 if uniform else coords[axis].astype(np.float32)
+    fn = functools.partial(jaxgrad.derivative, spacing=spacing, axis=axis, order=2, accuracy=3 if scheme != "central" else 4,
+                           boundary=mode, cval=-2.5 if mode == "constant" else 0.0, scheme=scheme)
+    taken, got = uses_halo_path(fn, fs, fresh=False)
     assert taken
     want = np.asarray(fn(f))
     assert np.max(np.abs(got - want)) / (1.0 + np.max(np.abs(want))) < 2e-5
