@@ -28,6 +28,8 @@ def _is_constant(w: Any) -> bool:
 
 
 def weighted_sum(terms: list[tuple[Any, Array]], axis: int, shape: tuple[int, ...], dtype: Any, scale: Any) -> Array:
+    # Constant zero weights (folded ghost samples can cancel) are left out: no work, no -0.0.
+    terms = [(w, x) for w, x in terms if not (_is_constant(w) and w == 0)]
     if not terms:
         return jnp.zeros(shape, dtype)
     # Pair constant weights of opposite sign, w * (a - b): central stencils then cost one
@@ -45,7 +47,7 @@ def weighted_sum(terms: list[tuple[Any, Array]], axis: int, shape: tuple[int, ..
         total = term if total is None else total + term
     if scale is not None:
         total = total * scale
-    return total.astype(dtype)
+    return jnp.broadcast_to(total, shape).astype(dtype)  # a lone bias term is one value per row
 
 
 def _negative_zero(dtype: Any) -> Array:

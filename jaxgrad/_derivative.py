@@ -118,16 +118,37 @@ def derivative(
     datetime_unit: DatetimeUnit | None = None,
     halo: Halo = True,
 ) -> Array:
-    """The ``order``-th derivative of sampled data along one axis, to any even order of accuracy.
+    """The ``order``-th derivative of sampled data along one axis, to any order of accuracy.
 
     Central finite differences of ``accuracy`` order inside; at the edges, one-sided stencils of
-    ``order + accuracy`` points that keep the same order of accuracy. On coordinate grids the
+    ``order + accuracy`` points that keep the same order of accuracy, or, with another
+    ``boundary``, the central stencil on ghost samples past the ends. On coordinate grids the
     weights are computed from the coordinates (Fornberg's algorithm), with enough points that the
     accuracy holds on arbitrary, not only smoothly stretched, grids; they are differentiable with
     respect to the coordinates.
 
     ``derivative(f, h, axis=a)`` (order 1, accuracy 2) equals
     ``gradient(f, h, axis=a, edge_order=2)``.
+
+    Boundary modes (the names and ghost samples of :mod:`scipy.ndimage`), for ``a b c d``:
+
+    ============== ======================== =============================================
+    ``boundary``   ghost samples on the left meaning
+    ============== ======================== =============================================
+    ``one-sided``  none                      one-sided stencils at the edges (default)
+    ``periodic``   ``... b c d | a b c d``   alias ``"wrap"``: after the last, the first
+    ``reflect``    ``... c b a | a b c d``   half-sample symmetric
+    ``mirror``     ``... d c b | a b c d``   whole-sample symmetric: slope 0 at the edge
+    ``nearest``    ``... a a a | a b c d``   the edge value repeated
+    ``constant``   ``cval cval | a b c d``   a fixed ghost value
+    ============== ======================== =============================================
+
+    On a uniform grid ``derivative(f, h, order=k, accuracy=p, boundary=m, cval=c)`` equals
+    ``scipy.ndimage.correlate1d(f, w, mode=m, cval=c) / h**k`` with ``w`` the central weights.
+    On coordinate grids ghost samples get ghost coordinates: mirror images of the coordinates
+    they repeat for ``"reflect"`` (about the point half an edge step outside the edge) and
+    ``"mirror"`` (about the edge sample), the edge step continued for ``"nearest"`` and
+    ``"constant"``; exactly uniform coordinates give the scalar-step result.
 
     Args:
       f: the samples, an array of any rank.
@@ -136,11 +157,19 @@ def derivative(
         coordinates are converted as ``datetime_unit`` says.
       axis: the axis to differentiate; negative values count from the end.
       order: the derivative's order, 1 or more.
-      accuracy: the scheme's order of accuracy, a positive even integer, held at every point.
-      boundary: ``"one-sided"``, or ``"periodic"`` (the sample after the last is the first).
+      accuracy: the scheme's order of accuracy, held at every point: a positive even integer for
+        the central scheme, any positive integer for the one-sided ones.
+      boundary: ``"one-sided"``, ``"periodic"`` (alias ``"wrap"``), or a padding mode,
+        ``"reflect"``, ``"mirror"``, ``"nearest"`` or ``"constant"`` (table above).
       period: for a periodic axis given by coordinates, its period ``L``: the step from the last
         point to the first is ``x[0] + L - x[-1]``. Not used with a scalar step, where the period
         is ``n * h``. With date coordinates, a ``timedelta64`` (or a number in ``datetime_unit``).
+      cval: the value of the ghost samples of ``boundary="constant"`` (a finite scalar, may be
+        traced; differentiable). A nonzero ``cval`` with another boundary is a ``ValueError``.
+      scheme: ``"central"``; or ``"forward"``: the ``order + accuracy`` samples at offsets
+        ``0, 1, ...`` from each point, and where they run past the end of a one-sided axis the
+        backward stencil (offsets ``..., -1, 0``); ``"backward"`` mirrors it. On periodic axes the
+        offsets wrap around; with a padding mode they read the ghost samples.
       datetime_unit: the unit of date coordinates, ``timedelta64`` steps and periods, as in
         :func:`jaxgrad.gradient`: float64 offsets from the first sample in this unit (``None``:
         seconds); a ``ValueError`` without date spacing.
@@ -150,10 +179,13 @@ def derivative(
       An array of ``f``'s shape and dtype (integer data give JAX's default float dtype).
 
     Raises:
-      ValueError: too few points for the order and accuracy, an odd accuracy, an order below 1,
-        a bad boundary, coordinates that repeat or are not monotone, a missing or misfit period,
-        a bad ``datetime_unit`` (as in :func:`jaxgrad.gradient`).
-      TypeError: arguments of the wrong type.
+      ValueError: too few points for the order, accuracy, boundary and scheme; an odd accuracy
+        with the central scheme; an order below 1; an unknown boundary or scheme; a non-finite
+        ``cval``, or a nonzero one without a constant boundary; coordinates that repeat or are not
+        monotone; a missing or misfit period; a bad ``datetime_unit`` (as in
+        :func:`jaxgrad.gradient`).
+      TypeError: arguments of the wrong type; a ``cval`` that is not a scalar, or complex with
+        real ``f``.
 
     Examples:
       >>> import jax.numpy as jnp, jaxgrad
@@ -165,6 +197,13 @@ def derivative(
       >>> d = jaxgrad.derivative(jnp.sin(theta), theta[1], accuracy=8, boundary="periodic")
       >>> float(jnp.max(jnp.abs(d - jnp.cos(theta)))) < 1e-5
       True
+      >>> f = jnp.array([1.0, 2.0, 4.0, 8.0])
+      >>> jaxgrad.derivative(f, boundary="mirror")        # ghost f[1] left, f[-2] right
+      Array([0. , 1.5, 3. , 0. ], dtype=float32)
+      >>> jaxgrad.derivative(f, boundary="constant", cval=0.0)
+      Array([ 1. ,  1.5,  3. , -2. ], dtype=float32)
+      >>> jaxgrad.derivative(f, scheme="forward", accuracy=1)   # f[i+1] - f[i]; backward at the end
+      Array([1., 2., 4., 4.], dtype=float32)
     """
     options = {"axis": axis, "order": order, "accuracy": accuracy, "boundary": boundary, "period": period,
                "cval": cval, "scheme": scheme, "datetime_unit": datetime_unit}
@@ -234,8 +273,11 @@ def derivative_matrix(
       spacing: a scalar step or a 1-D coordinate array of length ``n``, as in :func:`derivative`.
       order: the derivative's order, as in :func:`derivative`.
       accuracy: the order of accuracy, as in :func:`derivative`.
-      boundary: ``"one-sided"`` or ``"periodic"``, as in :func:`derivative`.
+      boundary: the boundary mode, as in :func:`derivative`.
       period: the period of periodic coordinates, as in :func:`derivative`.
+      cval: 0 only (the default): constant ghost samples are zeros. With a nonzero ``cval`` the
+        derivative is affine, ``D @ f + b``, not a matrix product: a ``ValueError``.
+      scheme: ``"central"``, ``"forward"`` or ``"backward"``, as in :func:`derivative`.
       format: ``"dense"`` (an array; at most ``DENSE_MAX = 8192`` rows) or ``"sparse"`` (a
         :class:`jax.experimental.sparse.BCOO` matrix: ``D @ f`` works under ``jit``, and
         ``D.todense()`` gives the dense form).
