@@ -116,8 +116,39 @@ def performance() -> None:
     plt.close(fig)
 
 
+def ghost_samples() -> None:
+    """The ghost samples each boundary mode puts past the left end of a b c d e."""
+    values = np.array([1.0, 2.0, 4.0, 3.5, 2.5])
+    names = "abcde"
+    cval = 0.0
+    modes = ["periodic", "reflect", "mirror", "nearest", "constant"]
+    fig, axes = plt.subplots(1, len(modes), figsize=(12, 2.6), sharey=True)
+    for ax, mode in zip(axes, modes):
+        ghosts = {"periodic": [3, 4], "reflect": [1, 0], "mirror": [2, 1], "nearest": [0, 0], "constant": [None, None]}[mode]
+        gx = np.array([-2, -1])
+        gv = np.array([cval if g is None else values[g] for g in ghosts])
+        glabel = ["cval" if g is None else names[g] for g in ghosts]
+        ax.axvline(-0.5, color="0.6", lw=1, ls=":")
+        ax.plot(np.arange(5), values, "o-", color="C0")
+        ax.plot(gx, gv, "o", mfc="white", color="C1")
+        for x, v, t in zip(np.arange(5), values, names):
+            ax.annotate(t, (x, v), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=9)
+        for x, v, t in zip(gx, gv, glabel):
+            ax.annotate(t, (x, v), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=9, color="C1")
+        d0 = float(jaxgrad.derivative(values, boundary=mode, cval=cval)[0])
+        ax.set_title(f"{mode}\nd/dx at a: {d0:+.2f}", fontsize=10)
+        ax.set_xticks(range(-2, 5))
+        ax.set_ylim(-0.5, 5.0)
+    axes[0].set_ylabel("sample value")
+    fig.suptitle("ghost samples (open) left of the edge, and the central first derivative at the first sample", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(OUT / "ghost_samples.png", dpi=90)
+    plt.close(fig)
+
+
 if __name__ == "__main__":
     OUT.mkdir(exist_ok=True)
     stencils()
+    ghost_samples()
     convergence()
     performance()
