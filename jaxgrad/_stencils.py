@@ -211,16 +211,19 @@ def edge_stencil(
         ghost = (sources < 0).astype(np.float64)  # (rows, k): constant ghosts
         if uniform:
             w = np.array([float(v) for v in exact_weights(order, edge_offsets)])
-            table = sum(wk * fk for wk, fk in zip(w, fold))
-            cols: tuple[Any, ...] = tuple(table[0]) if len(rows) == 1 else tuple(np.asarray(table[:, j], dtype) for j in range(width))
-            cols = tuple(float(c) for c in cols) if len(rows) == 1 else cols
+            table = np.sum([wk * fk for wk, fk in zip(w, fold)], axis=0)
+            cols: tuple[Any, ...]
+            if len(rows) == 1:  # one row: Python floats, as uniform_stencil's edges
+                cols = tuple(float(c) for c in table[0])
+            else:
+                cols = tuple(np.asarray(table[:, j], dtype) for j in range(width))
             bias_rows: Any = np.asarray(ghost @ w, dtype)  # (rows, k) @ (k,): the constant ghosts' weights
         else:
             x = spacing
             nodes = ghost_positions(x, reads, mode) - x[rows][:, None]
             ws = local_weights(order, [nodes[:, k] for k in range(len(edge_offsets))])  # each (rows,)
-            table = sum(wk[:, None].astype(dtype) * jnp.asarray(fk, dtype) for wk, fk in zip(ws, fold))
-            cols = tuple(table[:, j] for j in range(width))
+            table_j = jnp.sum(jnp.stack([wk[:, None].astype(dtype) * jnp.asarray(fk, dtype) for wk, fk in zip(ws, fold)]), axis=0)
+            cols = tuple(table_j[:, j] for j in range(width))
             bias_rows = jnp.sum(jnp.stack(ws, axis=1).astype(dtype) * jnp.asarray(ghost, dtype), axis=1)
         bias = None
         if mode == "constant" and cval is not None:
@@ -230,6 +233,7 @@ def edge_stencil(
     lw, lb = block(np.arange(left), "left") if left else ((), None)
     rw, rb = block(np.arange(n - right, n), "right") if right else ((), None)
     lo, hi = left, n - right
+    weights: tuple[Any, ...]
     if uniform:
         interior_offsets, weights = _nonzero(offsets, exact_weights(order, offsets))
         scale = jnp.asarray(spacing, dtype) ** -order
