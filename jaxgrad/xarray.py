@@ -41,7 +41,7 @@ XarrayObject = TypeVar("XarrayObject", xr.DataArray, xr.Dataset)
 
 # The keywords of jaxgrad.derivative that differentiate passes on (API section 10b); those that this
 # version's derivative lacks are refused with a clear message rather than ignored.
-OPTIONS = ("order", "accuracy", "boundary", "period", "scheme", "where")
+OPTIONS = ("order", "accuracy", "boundary", "period", "cval", "scheme", "where")
 
 
 def _check_options(options: dict[str, Any], edge_order: Any) -> None:
@@ -130,7 +130,7 @@ def differentiate(
         ``"as"``; ``None`` is the coordinate's own unit. Ignored for numeric coordinates (unless
         data variables hold dates), as in xarray.
       **options: ``order``, ``accuracy``, ``boundary``, ``period`` (a number, or a
-        ``timedelta64`` for a date coordinate), and, where jaxgrad has them, ``scheme`` and
+        ``timedelta64`` for a date coordinate), ``cval``, ``scheme``, and, where jaxgrad has it,
         ``where``: with any of them the result is :func:`jaxgrad.derivative` along ``coord``
         instead of ``gradient``.
 

@@ -211,6 +211,15 @@ def test_bad_dates():
         differentiate(da.assign_coords(t=t[[0, 1, 1, 3, 4, 5]]), "t")
 
 
+def test_schemes_and_boundary_modes_pass_through():
+    da = field(("t", "x"))
+    x = da.x.values
+    for options in ({"scheme": "forward", "accuracy": 1}, {"boundary": "constant", "cval": 2.0, "order": 2}):
+        got = differentiate(da, "x", **options)
+        want = jaxgrad.derivative(da.values, x, axis=1, **options)
+        np.testing.assert_allclose(np.asarray(got.data), np.asarray(want), rtol=1e-6, atol=1e-6)
+
+
 def test_options_this_version_lacks_and_wrong_objects():
     da = field(("x",))
     for option in ("scheme", "where"):
