@@ -160,6 +160,8 @@ def gradient(
       >>> dy
       Array([[ 2.,  2., -1.],
              [ 2.,  2., -1.]], dtype=float32)
+      >>> jaxgrad.gradient(f, boundary="periodic")   # the sample after 16 is 1
+      Array([-7. ,  1.5,  2.5,  3.5,  4.5, -5. ], dtype=float32)
       >>> import numpy as np
       >>> days = np.array(["2024-01-01", "2024-01-02", "2024-01-04"], dtype="datetime64[D]")
       >>> [round(float(v), 4) for v in jaxgrad.gradient(jnp.array([10.0, 11.0, 19.0]), days, datetime_unit="D")]
