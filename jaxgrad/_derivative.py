@@ -26,6 +26,7 @@ from jaxgrad._args import (
 from jaxgrad._core import derivative_along, min_points, scheme_stencil, to_output, to_working
 from jaxgrad._dates import DatetimeUnit, convert_dates
 from jaxgrad._halo import Halo, Layout
+from jaxgrad import _masks as masks
 from jaxgrad._launch import Plan, kernel, launch
 from jaxgrad._stencils import matrix_entries
 
@@ -80,6 +81,11 @@ def _plan(
     return Plan(_derivative, f, (spacing, period), static)
 
 
+def _plan_masked(f: Any, spacing: Any, *, where: Any, scheme: str = "central", **options: Any) -> Plan:
+    masks.check_boundary(options["boundary"])
+    return masks.derivative_plan(_plan(f, spacing, **options), where, scheme)
+
+
 def derivative(
     f: ArrayLike,
     spacing: ArrayLike = 1.0,
@@ -90,6 +96,7 @@ def derivative(
     boundary: Boundary = "one-sided",
     period: ArrayLike | None = None,
     datetime_unit: DatetimeUnit | None = None,
+    where: ArrayLike | None = None,
     halo: Halo = True,
 ) -> Array:
     """The ``order``-th derivative of sampled data along one axis, to any even order of accuracy.
@@ -142,6 +149,8 @@ def derivative(
     """
     options = {"axis": axis, "order": order, "accuracy": accuracy, "boundary": boundary, "period": period,
                "datetime_unit": datetime_unit}
+    if where is not None:
+        return launch("derivative", _plan_masked, f, (spacing,), {**options, "where": where}, halo)
     return launch("derivative", _plan, f, (spacing,), options, halo)
 
 

@@ -11,6 +11,7 @@ from jaxgrad._args import as_field, normalize_axes, normalize_int, normalize_spa
 from jaxgrad._core import axis_stencil, real_dtype, to_output, to_working
 from jaxgrad._dates import DatetimeUnit, convert_dates
 from jaxgrad._halo import Halo, Layout, apply_along
+from jaxgrad import _masks as masks
 from jaxgrad._launch import Plan, kernel, launch
 
 Array = jax.Array
@@ -45,9 +46,13 @@ def _plan(f: Any, *varargs: Any, axis: Any, edge_order: Any, datetime_unit: Any 
     return Plan(_gradient, f, (spacings,), {"axes": axes, "edge_order": edge_order})
 
 
+def _plan_masked(f: Any, *varargs: Any, where: Any, **options: Any) -> Plan:
+    return masks.gradient_plan(_plan(f, *varargs, **options), where)
+
+
 def gradient(
     f: ArrayLike, *varargs: ArrayLike, axis: int | tuple[int, ...] | None = None, edge_order: Literal[1, 2] = 1,
-    datetime_unit: DatetimeUnit | None = None, halo: Halo = True,
+    datetime_unit: DatetimeUnit | None = None, where: ArrayLike | None = None, halo: Halo = True,
 ) -> Array | tuple[Array, ...]:
     """JAX implementation of :func:`numpy.gradient`, with ``edge_order``.
 
@@ -120,4 +125,6 @@ def gradient(
       [1.0, 2.0, 4.0]
     """
     options = {"axis": axis, "edge_order": edge_order, "datetime_unit": datetime_unit}
+    if where is not None:
+        return launch("gradient", _plan_masked, f, varargs, {**options, "where": where}, halo)
     return launch("gradient", _plan, f, varargs, options, halo)

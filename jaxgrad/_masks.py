@@ -1,0 +1,292 @@
+"""Masks (``where=``): derivatives of the runs of valid samples along an axis.
+
+Along one axis the valid samples form runs, and each run is differentiated as if it were the
+whole axis: its own one-sided edges, and the highest accuracy it holds when it is too short for
+the requested one. Which stencil a sample uses depends only on its distances to the ends of its
+run, capped at ``cap`` (beyond the cap every distance behaves alike):
+
+* ``left`` / ``right``: the number of consecutive valid samples just before / after the sample,
+  at most ``cap``, counted by ``cap`` shifted ANDs of the mask (elementwise and fusible, no scan);
+* :func:`row_offsets` maps ``(left, right)`` to the offsets of the whole-axis scheme's row for that
+  position, or to None (no derivative);
+* the distinct offset tuples form a small static set of candidate stencils; each candidate is a
+  weighted sum of shifted copies of the data with its invalid samples zeroed, and every sample
+  picks its candidate (``lax.select_n`` on a class id), NaN where it is invalid or has none.
+
+Zeroing the invalid samples first keeps their values (NaN, inf, garbage) out of every valid
+output and keeps reverse-mode gradients finite: a candidate that a sample does not pick still
+multiplies finite numbers by finite weights, and its cotangent is zero. On coordinate grids the
+weights of every candidate are computed at every sample from coordinates extended past the ends
+of the axis (continuing the edge step, or wrapping with the period), so they are finite even
+where they are not used.
+
+The row rule is written for the central scheme of ``gradient``/``derivative`` and for the
+one-sided ``"forward"``/``"backward"`` schemes (contract 8b), applied to a run instead of the axis.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from jaxgrad._apply import weighted_sum
+from jaxgrad._core import _coordinates, half_width, min_points, to_output, to_working
+from jaxgrad._halo import Layout
+from jaxgrad._launch import Plan, kernel
+from jaxgrad._weights import exact_weights, local_weights
+
+Array = jax.Array
+
+SCHEMES = ("central", "forward", "backward")
+# Boundary modes without a meaning for runs yet (a run's ends are one-sided).
+_PADDING_MODES = ("reflect", "mirror", "nearest", "constant")
+
+
+class Rule(NamedTuple):
+    """The whole-axis scheme that each run follows.
+
+    ``central``: rows at least ``half_width`` from both ends of the run use the central offsets
+    ``-half_width..half_width``; the first and last ``half_width`` rows use one-sided windows of
+    ``edge_width`` points. ``forward``: offsets ``0..edge_width-1``, or the run's last
+    ``edge_width`` samples where those run past its end; ``backward`` mirrors it. A run of fewer
+    than ``needed`` samples uses all of them; one of fewer than ``order + 1`` has no derivative.
+    """
+
+    order: int
+    half_width: int
+    edge_width: int
+    needed: int
+    scheme: str = "central"
+
+    @property
+    def cap(self) -> int:
+        """The largest distance to a run's end that :func:`row_offsets` tells apart."""
+        return max(self.needed - 1, self.half_width)
+
+
+def gradient_rule(edge_order: int) -> Rule:
+    """numpy.gradient's scheme: central 3-point rows, ``edge_order + 1``-point edges."""
+    return Rule(order=1, half_width=1, edge_width=edge_order + 1, needed=edge_order + 1)
+
+
+def derivative_rule(order: int, accuracy: int, uniform: bool, scheme: str = "central") -> Rule:
+    """:func:`jaxgrad.derivative`'s scheme (``accuracy`` held at every point of a long run)."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+    width = order + accuracy
+    if scheme == "central":
+        p = half_width(order, accuracy, uniform)
+        return Rule(order, p, width, min_points(order, accuracy, uniform, False))
+    return Rule(order, 0, width, width, scheme)
+
+
+def row_offsets(left: int, right: int, rule: Rule) -> tuple[int, ...] | None:
+    """The offsets a sample uses, from its (capped) distances ``left``/``right`` to the first and
+    last samples of its run; None where the run is too short for a derivative."""
+    m = left + right + 1  # the run's length (at least ``needed`` when either distance is capped)
+    if m < rule.order + 1:
+        return None
+    if m < rule.needed:  # the highest accuracy the run holds: all its samples
+        return tuple(range(-left, right + 1))
+    w, p = rule.edge_width, rule.half_width
+    if rule.scheme == "forward":
+        return tuple(range(w)) if right >= w - 1 else tuple(range(right + 1 - w, right + 1))
+    if rule.scheme == "backward":
+        return tuple(range(1 - w, 1)) if left >= w - 1 else tuple(range(-left, w - left))
+    if left < p:
+        return tuple(range(-left, w - left))
+    if right < p:
+        return tuple(range(right + 1 - w, right + 1))
+    return tuple(range(-p, p + 1))
+
+
+@functools.cache
+def candidates(rule: Rule) -> tuple[tuple[tuple[int, ...], ...], np.ndarray]:
+    """The distinct offset tuples of ``rule`` and the table ``class_of[left, right]`` of the
+    candidate each ``(left, right)`` uses: 0 for none, ``k + 1`` for the ``k``-th tuple."""
+    cap = rule.cap
+    found: dict[tuple[int, ...], int] = {}
+    table = np.zeros((cap + 1, cap + 1), np.int32)
+    for left in range(cap + 1):
+        for right in range(cap + 1):
+            offsets = row_offsets(left, right, rule)
+            if offsets is not None:
+                table[left, right] = found.setdefault(offsets, len(found)) + 1
+    return tuple(found), table
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+def normalize_where(where: Any, shape: tuple[int, ...]) -> Any:
+    """``where`` checked: a boolean array that broadcasts to ``shape`` (the data's)."""
+    if isinstance(where, (str, bytes)):
+        raise TypeError(f"where must be a boolean array, got {where!r}")
+    if not isinstance(where, (jax.Array, np.ndarray)):
+        try:
+            where = np.asarray(where)
+        except ValueError:
+            raise ValueError(f"where must be a rectangular boolean array, got the ragged {where!r}") from None
+    dtype = np.dtype(where.dtype)
+    if dtype != np.dtype(bool):
+        raise TypeError(f"where must be a boolean array (True at valid samples), got dtype {dtype}")
+    try:
+        broadcast = np.broadcast_shapes(where.shape, shape)
+    except ValueError:
+        broadcast = None
+    if broadcast != tuple(shape):
+        raise ValueError(f"where has shape {where.shape}, which does not broadcast to f's shape {tuple(shape)}")
+    return where
+
+
+def check_boundary(boundary: Any) -> None:
+    """Boundary modes that pad the axis have no meaning for runs yet: refused with ``where``."""
+    for b in boundary if isinstance(boundary, (tuple, list)) else (boundary,):
+        if isinstance(b, str) and b in _PADDING_MODES:
+            raise ValueError(
+                f"where= supports boundary 'one-sided' and 'periodic' only, got boundary={b!r}: "
+                f"every run of valid samples has one-sided ends"
+            )
+
+
+# --- the kernels' pieces -------------------------------------------------------------------------
+
+
+def _padded(x: Array, axis: int, width: int, periodic: bool, fill: Any) -> Array:
+    """``x`` extended by ``width`` samples at both ends of ``axis``: wrapped around when periodic,
+    else ``fill``."""
+    if periodic:
+        return jnp.pad(x, [(width, width) if d == axis else (0, 0) for d in range(x.ndim)], mode="wrap")
+    config = [(width, width, 0) if d == axis else (0, 0, 0) for d in range(x.ndim)]
+    return lax.pad(x, jnp.asarray(fill, x.dtype), config)
+
+
+def _shifts(padded: Array, axis: int, width: int, n: int) -> Any:
+    """``shift(k)[i] = x[i + k]`` for ``|k| <= width``, from ``x`` padded by ``width``."""
+    return lambda k: lax.slice_in_dim(padded, width + k, width + k + n, axis=axis)
+
+
+def run_class(w: Array, axis: int, rule: Rule, periodic: bool) -> Array:
+    """Per sample, the index ``left * (cap + 1) + right`` of its capped distances to its run's
+    ends along ``axis`` (int32); invalid samples get -1."""
+    cap, n = rule.cap, w.shape[axis]
+    shift = _shifts(_padded(w, axis, cap, periodic, False), axis, cap, n)
+    index = jnp.zeros(w.shape, jnp.int32)
+    before = after = jnp.ones(w.shape, bool)
+    for k in range(1, cap + 1):
+        before = before & shift(-k)
+        after = after & shift(k)
+        index = index + before.astype(jnp.int32) * (cap + 1) + after.astype(jnp.int32)
+    return jnp.where(w, index, -1)
+
+
+def extended_coordinates(x: Array, width: int, periodic: bool, period: Any) -> Array:
+    """``x`` continued ``width`` samples past both ends: with the period when periodic, else with
+    the edge steps (so that weights at samples beyond the ends stay finite)."""
+    n = x.shape[0]
+    if periodic:
+        index = np.arange(-width, n + width)
+        return x[index % n] + jnp.asarray(period, x.dtype) * jnp.asarray(index // n, x.dtype)
+    steps = jnp.arange(1, width + 1, dtype=x.dtype)
+    before = x[0] - (x[1] - x[0]) * steps[::-1]
+    after = x[-1] + (x[-1] - x[-2]) * steps
+    return jnp.concatenate([before, x, after])
+
+
+def masked_along(
+    g: Array, w: Array, spacing: Any, axis: int, rule: Rule, *, periodic: bool = False, period: Any = None
+) -> Array:
+    """The derivative of every run of valid samples of ``g`` along ``axis``; NaN at invalid
+    samples and in runs too short for one.
+
+    ``g``: the data in its working dtype with invalid samples already zeroed; ``w``: the mask, of
+    ``g``'s shape; ``spacing``: a scalar step or 1-D coordinates; ``period``: a periodic axis's
+    period on coordinates.
+    """
+    n, cap = g.shape[axis], rule.cap
+    offsets, table = candidates(rule)
+    dtype = jnp.finfo(g.dtype).dtype
+    shift = _shifts(_padded(g, axis, cap, periodic, 0), axis, cap, n)
+    uniform = jnp.ndim(spacing) == 0
+    if not uniform:
+        centre = _coordinates(spacing, dtype)
+        xe = extended_coordinates(centre, cap, periodic, period)
+
+    def candidate(offs: tuple[int, ...]) -> Array:
+        if uniform:
+            pairs = [(float(c), k) for k, c in zip(offs, exact_weights(rule.order, offs)) if c != 0]
+        else:
+            ws = local_weights(rule.order, [xe[cap + k : cap + k + n] - centre for k in offs])
+            pairs = [(c.astype(dtype), k) for k, c in zip(offs, ws)]
+        return weighted_sum([(c, shift(k)) for c, k in pairs], axis, g.shape, g.dtype, None)
+
+    cls = run_class(w, axis, rule, periodic)
+    which = jnp.where(cls < 0, 0, jnp.asarray(table.reshape(-1))[jnp.maximum(cls, 0)])
+    cases = [jnp.full(g.shape, jnp.nan, g.dtype)] + [candidate(o) for o in offsets]
+    out = lax.select_n(which, *cases)
+    if uniform:
+        out = out * jnp.asarray(spacing, dtype) ** -rule.order
+    return out
+
+
+def forward_valid(w: Array, axis: int, order: int) -> Array:
+    """True where the forward difference of ``order`` at a sample reads only valid samples (all of
+    ``i .. i + order`` valid and inside the axis)."""
+    n = w.shape[axis]
+    shift = _shifts(_padded(w, axis, order, False, False), axis, order, n)
+    valid = w
+    for k in range(1, order + 1):
+        valid = valid & shift(k)
+    return valid
+
+
+# --- kernels and plans ---------------------------------------------------------------------------
+
+
+def _prepared(f: Array, where: Array) -> tuple[Array, Array]:
+    """The mask at ``f``'s shape, and ``f`` in its working dtype with invalid samples zeroed."""
+    g = to_working(f)
+    w = jnp.broadcast_to(where, g.shape)
+    return jnp.where(w, g, jnp.zeros((), g.dtype)), w
+
+
+@kernel
+def _masked_gradient(
+    f: Array, spacings: tuple[Any, ...], where: Array, *, axes: tuple[int, ...], edge_order: int,
+    layout: Layout | None,
+) -> Array | tuple[Array, ...]:
+    del layout  # XLA's partitioner shards the masked path (no halo exchange)
+    g, w = _prepared(f, where)
+    rule = gradient_rule(edge_order)
+    out = tuple(to_output(masked_along(g, w, s, a, rule), f.dtype) for s, a in zip(spacings, axes))
+    return out[0] if len(axes) == 1 else out
+
+
+@kernel
+def _masked_derivative(
+    f: Array, spacing: Any, period: Any, where: Array, *, axis: int, order: int, accuracy: int, periodic: bool,
+    scheme: str, layout: Layout | None,
+) -> Array:
+    del layout
+    g, w = _prepared(f, where)
+    rule = derivative_rule(order, accuracy, jnp.ndim(spacing) == 0, scheme)
+    return to_output(masked_along(g, w, spacing, axis, rule, periodic=periodic, period=period), f.dtype)
+
+
+def gradient_plan(plan: Plan, where: Any) -> Plan:
+    """The masked form of ``gradient``'s validated plan."""
+    where = normalize_where(where, plan.field.shape)
+    return Plan(_masked_gradient, plan.field, (*plan.args, where), plan.static)
+
+
+def derivative_plan(plan: Plan, where: Any, scheme: str = "central") -> Plan:
+    """The masked form of ``derivative``'s validated plan (``scheme``: see :class:`Rule`)."""
+    where = normalize_where(where, plan.field.shape)
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+    return Plan(_masked_derivative, plan.field, (*plan.args, where), {**plan.static, "scheme": scheme})
