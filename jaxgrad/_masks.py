@@ -248,7 +248,7 @@ def forward_valid(w: Array, axis: int, order: int) -> Array:
 # --- kernels and plans ---------------------------------------------------------------------------
 
 
-def _prepared(f: Array, where: Array) -> tuple[Array, Array]:
+def masked_input(f: Array, where: Array) -> tuple[Array, Array]:
     """The mask at ``f``'s shape, and ``f`` in its working dtype with invalid samples zeroed."""
     g = to_working(f)
     w = jnp.broadcast_to(where, g.shape)
@@ -261,7 +261,7 @@ def _masked_gradient(
     layout: Layout | None,
 ) -> Array | tuple[Array, ...]:
     del layout  # XLA's partitioner shards the masked path (no halo exchange)
-    g, w = _prepared(f, where)
+    g, w = masked_input(f, where)
     rule = gradient_rule(edge_order)
     out = tuple(to_output(masked_along(g, w, s, a, rule), f.dtype) for s, a in zip(spacings, axes))
     return out[0] if len(axes) == 1 else out
@@ -273,7 +273,7 @@ def _masked_derivative(
     scheme: str, layout: Layout | None,
 ) -> Array:
     del layout
-    g, w = _prepared(f, where)
+    g, w = masked_input(f, where)
     rule = derivative_rule(order, accuracy, jnp.ndim(spacing) == 0, scheme)
     return to_output(masked_along(g, w, spacing, axis, rule, periodic=periodic, period=period), f.dtype)
 

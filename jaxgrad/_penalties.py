@@ -31,6 +31,7 @@ from jaxgrad._args import (
 from jaxgrad._core import add_all, forward_stencil, real_dtype, to_working
 from jaxgrad._halo import Halo, Layout, apply_along
 from jaxgrad._launch import Plan, kernel, launch
+from jaxgrad._masks import forward_valid, masked_input, normalize_where
 from jaxgrad._stencils import normal_stencil
 
 Array = jax.Array
@@ -170,6 +171,46 @@ def _smoothness(f: Array, spacings: tuple, *, axes: tuple[int, ...], order: int,
     return out.astype(real_dtype(f.dtype))
 
 
+def _masked_differences(g: Array, w: Array, spacings: tuple, axes: tuple[int, ...], order: int) -> list[Array]:
+    """Forward differences of ``g`` (invalid samples zeroed), zero where one reads an invalid sample."""
+    d = _differences(g, spacings, axes, order, None)
+    return [jnp.where(forward_valid(w, a, order), v, jnp.zeros((), v.dtype)) for v, a in zip(d, axes)]
+
+
+def _masked_reduce(field: Array, w: Array, reduction: str) -> Array:
+    """Invalid samples contribute nothing; the mean is over the valid samples (0 when none is)."""
+    field = jnp.where(w, field, jnp.zeros((), field.dtype))
+    if reduction != "mean":
+        return _reduce(field, reduction)
+    return jnp.sum(field) / jnp.maximum(jnp.sum(w, dtype=jnp.int32), 1).astype(field.dtype)
+
+
+@kernel
+def _masked_total_variation(
+    f: Array, spacings: tuple, eps: Any, where: Array, *, axes: tuple[int, ...], isotropic: bool, reduction: str,
+    layout: Layout | None,
+) -> Array:
+    # Plain autodiff: the mask makes the one-pass gradient of the unmasked path a different sum.
+    del layout
+    g, w = masked_input(f, where)
+    d = _masked_differences(g, w, spacings, axes, 1)
+    eps2 = jnp.square(jnp.asarray(eps, real_dtype(g.dtype)))
+    squares = [jnp.square(jnp.abs(v)) for v in d]
+    field = _sqrt_safe(add_all(squares) + eps2) if isotropic else add_all(_sqrt_safe(s + eps2) for s in squares)
+    return _masked_reduce(field, w, reduction).astype(real_dtype(f.dtype))
+
+
+@kernel
+def _masked_smoothness(
+    f: Array, spacings: tuple, where: Array, *, axes: tuple[int, ...], order: int, reduction: str,
+    layout: Layout | None,
+) -> Array:
+    del layout
+    g, w = masked_input(f, where)
+    field = add_all(jnp.square(jnp.abs(v)) for v in _masked_differences(g, w, spacings, axes, order))
+    return _masked_reduce(field, w, reduction).astype(real_dtype(f.dtype))
+
+
 def _plan_total_variation(f: Any, *varargs: Any, axis: Any, isotropic: Any, eps: Any, reduction: Any) -> Plan:
     f, axes, spacings = _prepare(f, varargs, axis, 1, reduction, "total variation")
     if not isinstance(isotropic, (bool, np.bool_)):
@@ -185,15 +226,25 @@ def _plan_total_variation(f: Any, *varargs: Any, axis: Any, isotropic: Any, eps:
     return Plan(_total_variation, f, (spacings, eps), static)
 
 
+def _plan_masked_total_variation(f: Any, *varargs: Any, where: Any, **options: Any) -> Plan:
+    plan = _plan_total_variation(f, *varargs, **options)
+    return plan._replace(kernel=_masked_total_variation, args=(*plan.args, normalize_where(where, plan.field.shape)))
+
+
 def _plan_smoothness(f: Any, *varargs: Any, axis: Any, order: Any, reduction: Any) -> Plan:
     order = normalize_int(order, "order", 1)
     f, axes, spacings = _prepare(f, varargs, axis, order, reduction, f"smoothness of order {order}")
     return Plan(_smoothness, f, (spacings,), {"axes": axes, "order": order, "reduction": reduction})
 
 
+def _plan_masked_smoothness(f: Any, *varargs: Any, where: Any, **options: Any) -> Plan:
+    plan = _plan_smoothness(f, *varargs, **options)
+    return plan._replace(kernel=_masked_smoothness, args=(*plan.args, normalize_where(where, plan.field.shape)))
+
+
 def total_variation(
     f: ArrayLike, *varargs: ArrayLike, axis: int | tuple[int, ...] | None = None, isotropic: bool = True,
-    eps: ArrayLike = 0.0, reduction: Reduction = "mean", halo: Halo = True,
+    eps: ArrayLike = 0.0, reduction: Reduction = "mean", where: ArrayLike | None = None, halo: Halo = True,
 ) -> Array:
     """Total variation of sampled data: the mean (or sum) of the gradient's magnitude.
 
@@ -227,12 +278,15 @@ def total_variation(
              [0., 0., 0.]], dtype=float32)
     """
     options = {"axis": axis, "isotropic": isotropic, "eps": eps, "reduction": reduction}
+    if where is not None:
+        options["where"] = where
+        return launch("total_variation", _plan_masked_total_variation, f, varargs, options, halo)
     return launch("total_variation", _plan_total_variation, f, varargs, options, halo)
 
 
 def smoothness(
     f: ArrayLike, *varargs: ArrayLike, axis: int | tuple[int, ...] | None = None, order: int = 1,
-    reduction: Reduction = "mean", halo: Halo = True,
+    reduction: Reduction = "mean", where: ArrayLike | None = None, halo: Halo = True,
 ) -> Array:
     """Smoothness penalty: the mean (or sum) of the squared ``order``-th derivative.
 
@@ -263,4 +317,7 @@ def smoothness(
       90.0
     """
     options = {"axis": axis, "order": order, "reduction": reduction}
+    if where is not None:
+        options["where"] = where
+        return launch("smoothness", _plan_masked_smoothness, f, varargs, options, halo)
     return launch("smoothness", _plan_smoothness, f, varargs, options, halo)
