@@ -34,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxgrad._apply import weighted_sum
+from jaxgrad._apply import _along
 from jaxgrad._core import _coordinates, half_width, min_points, to_output, to_working
 from jaxgrad._halo import Layout
 from jaxgrad._launch import Plan, kernel
@@ -43,6 +43,8 @@ from jaxgrad._weights import exact_weights, local_weights
 Array = jax.Array
 
 SCHEMES = ("central", "forward", "backward")
+# Up to this many candidate stencils, reverse mode recomputes the outputs where it reads them.
+_RECOMPUTE_MAX = 5
 # Boundary modes without a meaning for runs yet (a run's ends are one-sided).
 _PADDING_MODES = ("reflect", "mirror", "nearest", "constant")
 
@@ -198,6 +200,27 @@ def extended_coordinates(x: Array, width: int, periodic: bool, period: Any) -> A
     return jnp.concatenate([before, x, after])
 
 
+def _materialized(x: Array, token: Array) -> Array:
+    """``x``, written to memory: XLA:CPU removes optimization barriers before it fuses, and would
+    then recompute ``x`` inside every consumer that reads it at several offsets. A conditional
+    is kept; both branches are the identity, chosen by a float scalar ``token`` it cannot fold."""
+    return lax.cond(token == token, lambda x: x, lambda x: x * jnp.ones((), x.dtype), x)
+
+
+@jax.custom_jvp
+def _cotangent_materialized(x: Array) -> Array:
+    """``x``; in reverse mode its cotangent is written to memory before the transposed stencil
+    reads it at every offset (fused, the cotangent and the user's loss behind it would be
+    recomputed at each)."""
+    return x
+
+
+@_cotangent_materialized.defjvp
+def _cotangent_materialized_jvp(primals: tuple, tangents: tuple) -> tuple[Array, Array]:
+    (x,), (t,) = primals, tangents
+    return x, _materialized(t, jnp.real(x.reshape(-1)[0]))
+
+
 def masked_along(
     g: Array, w: Array, spacing: Any, axis: int, rule: Rule, *, periodic: bool = False, period: Any = None
 ) -> Array:
@@ -207,31 +230,47 @@ def masked_along(
     ``g``: the data in its working dtype with invalid samples already zeroed; ``w``: the mask, of
     ``g``'s shape; ``spacing``: a scalar step or 1-D coordinates; ``period``: a periodic axis's
     period on coordinates.
+
+    Written per offset, ``sum_k c_k * g[i + k]`` with ``c_k`` the weight of offset ``k`` in the
+    stencil that sample ``i`` picked (0 if none): one multiply-add per offset, and a transpose
+    of the same form (reverse mode), rather than every candidate stencil evaluated and selected.
     """
     n, cap = g.shape[axis], rule.cap
     offsets, table = candidates(rule)
     dtype = jnp.finfo(g.dtype).dtype
-    shift = _shifts(_padded(g, axis, cap, periodic, 0), axis, cap, n)
+    shape = g.shape
     uniform = jnp.ndim(spacing) == 0
-    if not uniform:
+    cls = run_class(w, axis, rule, periodic)
+    # The candidate each sample picks (0: none); a select over constants (XLA:CPU vectorizes it,
+    # and not a gather).
+    which = lax.select_n(cls + 1, *[jnp.full(shape, v, jnp.int32) for v in [0, *table.reshape(-1)]])
+    which = _materialized(which, jnp.real(g.reshape(-1)[0]))  # read at every offset, in both passes
+    if uniform:
+        weights = [[float(c) for c in exact_weights(rule.order, offs)] for offs in offsets]
+    else:
         centre = _coordinates(spacing, dtype)
         xe = extended_coordinates(centre, cap, periodic, period)
-
-    def candidate(offs: tuple[int, ...]) -> Array:
-        if uniform:
-            pairs = [(float(c), k) for k, c in zip(offs, exact_weights(rule.order, offs)) if c != 0]
-        else:
-            ws = local_weights(rule.order, [xe[cap + k : cap + k + n] - centre for k in offs])
-            pairs = [(c.astype(dtype), k) for k, c in zip(offs, ws)]
-        return weighted_sum([(c, shift(k)) for c, k in pairs], axis, g.shape, g.dtype, None)
-
-    cls = run_class(w, axis, rule, periodic)
-    which = jnp.where(cls < 0, 0, jnp.asarray(table.reshape(-1))[jnp.maximum(cls, 0)])
-    cases = [jnp.full(g.shape, jnp.nan, g.dtype)] + [candidate(o) for o in offsets]
-    out = lax.select_n(which, *cases)
+        weights = [
+            [_along(c.astype(dtype), axis, g.ndim) for c in local_weights(rule.order, [xe[cap + k : cap + k + n] - centre for k in offs])]
+            for offs in offsets
+        ]
+    per_offset: dict[int, list[Any]] = {}
+    for c, (offs, ws) in enumerate(zip(offsets, weights)):
+        for k, v in zip(offs, ws):
+            if not (uniform and v == 0):
+                per_offset.setdefault(k, [0.0] * (len(offsets) + 1))[c + 1] = v
+    shift = _shifts(_padded(g, axis, cap, periodic, 0), axis, cap, n)
+    total: Any = None
+    for k, vs in sorted(per_offset.items()):
+        coefficient = lax.select_n(which, *[jnp.broadcast_to(jnp.asarray(v, dtype), shape) for v in vs])
+        term = coefficient * shift(k)
+        total = term if total is None else total + term
     if uniform:
-        out = out * jnp.asarray(spacing, dtype) ** -rule.order
-    return out
+        total = total * jnp.asarray(spacing, dtype) ** -rule.order
+    out = jnp.where(which == 0, jnp.full((), jnp.nan, g.dtype), total)
+    # Recomputing the cotangent (the user's loss at this output) at every offset costs more than
+    # writing it once when many candidates make each output expensive (accuracy 4: 6x faster).
+    return _cotangent_materialized(out) if len(offsets) > _RECOMPUTE_MAX else out
 
 
 def forward_valid(w: Array, axis: int, order: int) -> Array:
