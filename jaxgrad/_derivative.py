@@ -26,8 +26,8 @@ from jaxgrad._args import (
 from jaxgrad._core import derivative_along, min_points, scheme_stencil, to_output, to_working
 from jaxgrad._dates import DatetimeUnit, convert_dates
 from jaxgrad._halo import Halo, Layout
-from jaxgrad import _masks as masks
 from jaxgrad._launch import Plan, kernel, launch
+from jaxgrad._masks import check_boundary, derivative_plan
 from jaxgrad._stencils import matrix_entries
 
 Array = jax.Array
@@ -82,8 +82,8 @@ def _plan(
 
 
 def _plan_masked(f: Any, spacing: Any, *, where: Any, scheme: str = "central", **options: Any) -> Plan:
-    masks.check_boundary(options["boundary"])
-    return masks.derivative_plan(_plan(f, spacing, **options), where, scheme)
+    check_boundary(options["boundary"])
+    return derivative_plan(_plan(f, spacing, **options), where, scheme)
 
 
 def derivative(
@@ -125,6 +125,13 @@ def derivative(
       datetime_unit: the unit of date coordinates, ``timedelta64`` steps and periods, as in
         :func:`jaxgrad.gradient`: float64 offsets from the first sample in this unit (``None``:
         seconds); a ``ValueError`` without date spacing.
+      where: a boolean array of ``f``'s shape (or broadcastable to it), True at valid samples.
+        Every run of valid samples along ``axis`` is differentiated as if it were the whole axis:
+        ``accuracy`` at its one-sided ends; a run too short for it gets the highest accuracy it
+        holds (all its samples); a run of fewer than ``order + 1`` samples has no derivative.
+        NaN at invalid samples and where there is no derivative; values at invalid samples never
+        reach a valid output or a gradient. With ``boundary="periodic"`` runs wrap around the
+        seam (a fully valid axis is the unmasked periodic derivative). ``where`` may be traced.
       halo: how an array sharded along ``axis`` is handled, as in :func:`jaxgrad.gradient`.
 
     Returns:
@@ -133,8 +140,9 @@ def derivative(
     Raises:
       ValueError: too few points for the order and accuracy, an odd accuracy, an order below 1,
         a bad boundary, coordinates that repeat or are not monotone, a missing or misfit period,
-        a bad ``datetime_unit`` (as in :func:`jaxgrad.gradient`).
-      TypeError: arguments of the wrong type.
+        a bad ``datetime_unit`` (as in :func:`jaxgrad.gradient`); a ``where`` that does not
+        broadcast to ``f``'s shape, or given with a boundary other than one-sided or periodic.
+      TypeError: arguments of the wrong type, a ``where`` that is not boolean.
 
     Examples:
       >>> import jax.numpy as jnp, jaxgrad
@@ -146,6 +154,9 @@ def derivative(
       >>> d = jaxgrad.derivative(jnp.sin(theta), theta[1], accuracy=8, boundary="periodic")
       >>> float(jnp.max(jnp.abs(d - jnp.cos(theta)))) < 1e-5
       True
+      >>> y = jnp.array([0.0, 1.0, 4.0, 9.0, 16.0, 0.0, 36.0, 49.0])   # y[5] is missing
+      >>> jaxgrad.derivative(y, where=jnp.arange(8) != 5)   # runs of 5 and 2 samples
+      Array([ 0.,  2.,  4.,  6.,  8., nan, 13., 13.], dtype=float32)
     """
     options = {"axis": axis, "order": order, "accuracy": accuracy, "boundary": boundary, "period": period,
                "datetime_unit": datetime_unit}

@@ -261,11 +261,23 @@ def total_variation(
       isotropic: combine the axes inside the square root (True) or sum per-axis magnitudes.
       eps: smoothing, ``>= 0``.
       reduction: ``"mean"`` or ``"sum"`` over all points, or ``"none"`` for the per-point field.
+      where: a boolean array of ``f``'s shape (or broadcastable to it), True at valid samples.
+        A difference counts only where all its samples are valid (one that reads an invalid
+        sample is zero, as at the end of an axis); each valid sample contributes its value
+        (isotropic: the root over the axes whose differences count, plus ``eps**2``), invalid
+        samples contribute 0 (also in the ``"none"`` field), and ``"mean"`` averages over the
+        valid samples (0 when there are none). Values at invalid samples never reach the result
+        or its gradient. A full mask gives the unmasked result.
       halo: how arrays sharded along a differentiated axis are handled, as in
         :func:`jaxgrad.gradient`.
 
     Returns:
       A scalar, or with ``reduction="none"`` an array of ``f``'s shape, in ``f``'s real dtype.
+
+    Raises:
+      TypeError: a ``where`` that is not boolean, and arguments of the wrong type.
+      ValueError: a ``where`` that does not broadcast to ``f``'s shape, a bad ``reduction`` or
+        ``eps``, an axis too short.
 
     Examples:
       >>> import jax, jax.numpy as jnp, jaxgrad
@@ -276,8 +288,11 @@ def total_variation(
       Array([[0., 0., 0.],
              [0., 0., 0.],
              [0., 0., 0.]], dtype=float32)
+      >>> gap = jnp.array([0.0, 0.0, jnp.nan, 1.0, 1.0])   # the jump hides in the gap
+      >>> float(jaxgrad.total_variation(gap, where=~jnp.isnan(gap), reduction="sum"))
+      0.0
     """
-    options = {"axis": axis, "isotropic": isotropic, "eps": eps, "reduction": reduction}
+    options: dict[str, Any] = {"axis": axis, "isotropic": isotropic, "eps": eps, "reduction": reduction}
     if where is not None:
         options["where"] = where
         return launch("total_variation", _plan_masked_total_variation, f, varargs, options, halo)
@@ -302,11 +317,19 @@ def smoothness(
       axis: the axes to include: ``None`` (all), an int or a tuple.
       order: the derivative's order, 1 or more.
       reduction: ``"mean"`` or ``"sum"`` over all points, or ``"none"`` for the per-point field.
+      where: a boolean array of ``f``'s shape (or broadcastable to it), True at valid samples:
+        a difference counts only where its ``order + 1`` samples are all valid, and ``"mean"``
+        averages over the valid samples, as in :func:`jaxgrad.total_variation`.
       halo: how arrays sharded along a differentiated axis are handled, as in
         :func:`jaxgrad.gradient`.
 
     Returns:
       A scalar, or with ``reduction="none"`` an array of ``f``'s shape, in ``f``'s real dtype.
+
+    Raises:
+      TypeError: a ``where`` that is not boolean, and arguments of the wrong type.
+      ValueError: a ``where`` that does not broadcast to ``f``'s shape, a bad ``reduction`` or
+        ``order``, an axis too short.
 
     Examples:
       >>> import jax.numpy as jnp, jaxgrad
@@ -315,8 +338,11 @@ def smoothness(
       0.0
       >>> float(jaxgrad.smoothness(line, reduction="sum"))   # 10 steps of slope 3
       90.0
+      >>> valid = jnp.arange(11) != 5
+      >>> float(jaxgrad.smoothness(line, where=valid, reduction="sum"))   # 8 steps left
+      72.0
     """
-    options = {"axis": axis, "order": order, "reduction": reduction}
+    options: dict[str, Any] = {"axis": axis, "order": order, "reduction": reduction}
     if where is not None:
         options["where"] = where
         return launch("smoothness", _plan_masked_smoothness, f, varargs, options, halo)
