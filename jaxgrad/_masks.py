@@ -34,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxgrad._apply import _along
+from jaxgrad._apply import _along, _shifted
 from jaxgrad._core import _coordinates, half_width, min_points, to_output, to_working
 from jaxgrad._halo import Layout
 from jaxgrad._launch import Plan, kernel
@@ -159,25 +159,29 @@ def check_boundary(boundary: Any) -> None:
 # --- the kernels' pieces -------------------------------------------------------------------------
 
 
-def _padded(x: Array, axis: int, width: int, periodic: bool, fill: Any) -> Array:
-    """``x`` extended by ``width`` samples at both ends of ``axis``: wrapped around when periodic,
-    else ``fill``."""
-    if periodic:
-        return jnp.pad(x, [(width, width) if d == axis else (0, 0) for d in range(x.ndim)], mode="wrap")
-    config = [(width, width, 0) if d == axis else (0, 0, 0) for d in range(x.ndim)]
-    return lax.pad(x, jnp.asarray(fill, x.dtype), config)
+def _shifter(x: Array, axis: int, periodic: bool, fill: Any) -> Any:
+    """``shift(k)[i] = x[i + k]`` along ``axis``: wrapped around when periodic, else ``fill``
+    beyond the ends. Each shift pads its own slice, which XLA fuses into the consumer (one padded
+    copy read at every offset would be written to memory first)."""
+    n = x.shape[axis]
 
+    def shift(k: int) -> Array:
+        if periodic:
+            return _shifted(x, k, axis)
+        if abs(k) >= n:
+            return jnp.full(x.shape, fill, x.dtype)
+        part = lax.slice_in_dim(x, max(k, 0), n + min(k, 0), axis=axis)
+        config = [(max(-k, 0), max(k, 0), 0) if d == axis else (0, 0, 0) for d in range(x.ndim)]
+        return lax.pad(part, jnp.asarray(fill, x.dtype), config)
 
-def _shifts(padded: Array, axis: int, width: int, n: int) -> Any:
-    """``shift(k)[i] = x[i + k]`` for ``|k| <= width``, from ``x`` padded by ``width``."""
-    return lambda k: lax.slice_in_dim(padded, width + k, width + k + n, axis=axis)
+    return shift
 
 
 def run_class(w: Array, axis: int, rule: Rule, periodic: bool) -> Array:
     """Per sample, the index ``left * (cap + 1) + right`` of its capped distances to its run's
     ends along ``axis`` (int32); invalid samples get -1."""
-    cap, n = rule.cap, w.shape[axis]
-    shift = _shifts(_padded(w, axis, cap, periodic, False), axis, cap, n)
+    cap = rule.cap
+    shift = _shifter(w, axis, periodic, False)
     index = jnp.zeros(w.shape, jnp.int32)
     before = after = jnp.ones(w.shape, bool)
     for k in range(1, cap + 1):
@@ -222,14 +226,16 @@ def _cotangent_materialized_jvp(primals: tuple, tangents: tuple) -> tuple[Array,
 
 
 def masked_along(
-    g: Array, w: Array, spacing: Any, axis: int, rule: Rule, *, periodic: bool = False, period: Any = None
+    g: Array, w: Array, spacing: Any, axis: int, rule: Rule, *, periodic: bool = False, period: Any = None,
+    token: Any = None,
 ) -> Array:
     """The derivative of every run of valid samples of ``g`` along ``axis``; NaN at invalid
     samples and in runs too short for one.
 
     ``g``: the data in its working dtype with invalid samples already zeroed; ``w``: the mask, of
     ``g``'s shape; ``spacing``: a scalar step or 1-D coordinates; ``period``: a periodic axis's
-    period on coordinates.
+    period on coordinates; ``token``: a float scalar of the caller's raw input (see
+    :func:`_materialized`; by default one of ``g``).
 
     Written per offset, ``sum_k c_k * g[i + k]`` with ``c_k`` the weight of offset ``k`` in the
     stencil that sample ``i`` picked (0 if none): one multiply-add per offset, and a transpose
@@ -238,13 +244,14 @@ def masked_along(
     n, cap = g.shape[axis], rule.cap
     offsets, table = candidates(rule)
     dtype = jnp.finfo(g.dtype).dtype
+    token = jnp.real(g.reshape(-1)[0]) if token is None else token
     shape = g.shape
     uniform = jnp.ndim(spacing) == 0
     cls = run_class(w, axis, rule, periodic)
     # The candidate each sample picks (0: none); a select over constants (XLA:CPU vectorizes it,
     # and not a gather).
     which = lax.select_n(cls + 1, *[jnp.full(shape, v, jnp.int32) for v in [0, *table.reshape(-1)]])
-    which = _materialized(which, jnp.real(g.reshape(-1)[0]))  # read at every offset, in both passes
+    which = _materialized(which.astype(jnp.int8), token)  # read at every offset, in both passes
     if uniform:
         weights = [[float(c) for c in exact_weights(rule.order, offs)] for offs in offsets]
     else:
@@ -259,7 +266,7 @@ def masked_along(
         for k, v in zip(offs, ws):
             if not (uniform and v == 0):
                 per_offset.setdefault(k, [0.0] * (len(offsets) + 1))[c + 1] = v
-    shift = _shifts(_padded(g, axis, cap, periodic, 0), axis, cap, n)
+    shift = _shifter(g, axis, periodic, 0)
     total: Any = None
     for k, vs in sorted(per_offset.items()):
         coefficient = lax.select_n(which, *[jnp.broadcast_to(jnp.asarray(v, dtype), shape) for v in vs])
@@ -276,8 +283,7 @@ def masked_along(
 def forward_valid(w: Array, axis: int, order: int) -> Array:
     """True where the forward difference of ``order`` at a sample reads only valid samples (all of
     ``i .. i + order`` valid and inside the axis)."""
-    n = w.shape[axis]
-    shift = _shifts(_padded(w, axis, order, False, False), axis, order, n)
+    shift = _shifter(w, axis, False, False)
     valid = w
     for k in range(1, order + 1):
         valid = valid & shift(k)
@@ -294,6 +300,11 @@ def masked_input(f: Array, where: Array) -> tuple[Array, Array]:
     return jnp.where(w, g, jnp.zeros((), g.dtype)), w
 
 
+def first_value(f: Array) -> Array:
+    """A float scalar read from the input itself, which XLA cannot fold (see :func:`_materialized`)."""
+    return jnp.real(f.reshape(-1)[0]).astype(jnp.float32)
+
+
 @kernel
 def _masked_gradient(
     f: Array, spacings: tuple[Any, ...], where: Array, *, axes: tuple[int, ...], edge_order: int,
@@ -302,7 +313,8 @@ def _masked_gradient(
     del layout  # XLA's partitioner shards the masked path (no halo exchange)
     g, w = masked_input(f, where)
     rule = gradient_rule(edge_order)
-    out = tuple(to_output(masked_along(g, w, s, a, rule), f.dtype) for s, a in zip(spacings, axes))
+    token = first_value(f)
+    out = tuple(to_output(masked_along(g, w, s, a, rule, token=token), f.dtype) for s, a in zip(spacings, axes))
     return out[0] if len(axes) == 1 else out
 
 
@@ -314,7 +326,8 @@ def _masked_derivative(
     del layout
     g, w = masked_input(f, where)
     rule = derivative_rule(order, accuracy, jnp.ndim(spacing) == 0, scheme)
-    return to_output(masked_along(g, w, spacing, axis, rule, periodic=periodic, period=period), f.dtype)
+    out = masked_along(g, w, spacing, axis, rule, periodic=periodic, period=period, token=first_value(f))
+    return to_output(out, f.dtype)
 
 
 def gradient_plan(plan: Plan, where: Any) -> Plan:
