@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxgrad._apply import _along, _shifted
+from jaxgrad._apply import _along, _shifted, join
 from jaxgrad._core import _coordinates, add_all, half_width, min_points, to_output, to_working
 from jaxgrad._halo import Layout
 from jaxgrad._launch import Plan, kernel
@@ -271,55 +271,70 @@ def masked_along(
 
     def value(terms: Counter, k: int) -> Any:
         parts = [coef * weights[c][offsets[c].index(k)] for c, coef in terms.items()]
-        if uniform:
-            return float(sum(parts))
-        return _along(add_all(parts).astype(dtype), axis, g.ndim)
+        return float(sum(parts)) if uniform else add_all(parts).astype(dtype)  # a vector along the axis
 
-    shift_w = _shifter(w, axis, periodic, False)
-    before: list[Any] = [None]  # a_0 = b_0 = 1
-    after: list[Any] = [None]
-    run_before = run_after = w
-    for k in range(1, cap + 1):
-        run_before = run_before & shift_w(-k)
-        run_after = run_after & shift_w(k)
-        before.append(run_before.astype(dtype))
-        after.append(run_after.astype(dtype))
-
-    def indicator(lo: int, r: int) -> Any:
-        if lo == 0 and r == 0:
-            return None
-        if r == 0:
-            return before[lo]
-        if lo == 0:
-            return after[r]
-        return before[lo] * after[r]
-
-    shift = _shifter(g, axis, periodic, 0)
-    total: Any = None
+    # Per offset, the nonzero Mobius coefficients: ((l, r), weight), weight a float or a vector.
+    plan = []
     for k in sorted({k for offs in offsets for k in offs}):
-        coefficient: Any = None
-        for (lo, r), terms in _mobius(entry(k), cap).items():
-            v = value(terms, k)
-            if uniform and v == 0:
-                continue
-            ind = indicator(lo, r)
-            term = v if ind is None else v * ind
-            coefficient = term if coefficient is None else coefficient + term
-        if coefficient is None:
-            continue
-        term = coefficient * shift(k)
-        total = term if total is None else total + term
-    if uniform:
-        total = total * jnp.asarray(spacing, dtype) ** -rule.order
+        terms = [(lr, value(t, k)) for lr, t in _mobius(entry(k), cap).items()]
+        terms = [(lr, v) for lr, v in terms if not (uniform and v == 0)]
+        if terms:
+            plan.append((k, terms))
     has = lambda lo, r: Counter({0: 1}) if table[lo, r] > 0 else Counter()
-    defined: Any = jnp.zeros((), dtype)
-    for (lo, r), terms in _mobius(has, cap).items():
-        ind = indicator(lo, r)
-        defined = defined + (float(terms[0]) if ind is None else float(terms[0]) * ind)
-    out = jnp.where(w & (defined > 0.5), total, jnp.full((), jnp.nan, g.dtype))
+    defined_terms = [(lr, float(t[0])) for lr, t in _mobius(has, cap).items()]
+
+    def block(start: int, stop: int, shift_g: Callable[[int], Array], shift_w: Callable[[int], Array]) -> Array:
+        """Outputs ``start .. stop - 1``; ``shift_x(k)`` gives ``x`` at those positions plus ``k``."""
+        w0 = shift_w(0)
+        before: list[Any] = [None]  # a_0 = b_0 = 1
+        after: list[Any] = [None]
+        run_before = run_after = w0
+        for k in range(1, cap + 1):
+            run_before = run_before & shift_w(-k)
+            run_after = run_after & shift_w(k)
+            before.append(run_before.astype(dtype))
+            after.append(run_after.astype(dtype))
+
+        def times_indicator(v: Any, lo: int, r: int) -> Any:
+            if not uniform:
+                v = _along(v[start:stop], axis, g.ndim)
+            if r:
+                v = v * after[r]
+            return v * before[lo] if lo else v
+
+        total: Any = None
+        for k, terms in plan:
+            coefficient = add_all(times_indicator(v, lo, r) for (lo, r), v in terms)
+            term = coefficient * shift_g(k)
+            total = term if total is None else total + term
+        if uniform:
+            total = total * jnp.asarray(spacing, dtype) ** -rule.order
+        defined = add_all(v * before[lo] * after[r] if lo and r else v * before[lo] if lo else v * after[r] if r
+                          else jnp.asarray(v, dtype) for (lo, r), v in defined_terms)
+        return jnp.where(w0 & (defined > 0.5), total, jnp.full((), jnp.nan, g.dtype))
+
+    if periodic or n <= 2 * cap:
+        blocks = [block(0, n, _shifter(g, axis, periodic, 0), _shifter(w, axis, periodic, False))]
+    else:
+        # Edge blocks from small padded windows, the interior from plain slices (padding in the
+        # hot loop would cost a bounds check per sample), as in ``apply_stencil``.
+        blocks = [block(lo, hi, _window(g, axis, lo, hi, cap, 0), _window(w, axis, lo, hi, cap, False))
+                  for lo, hi in ((0, cap), (cap, n - cap), (n - cap, n))]
+    out = join(blocks, axis, pad=uniform)
     # Recomputing the cotangent (the user's loss at this output) at every offset costs more than
     # writing it once when many candidates make each output expensive.
     return _cotangent_materialized(out) if len(offsets) > _RECOMPUTE_MAX else out
+
+
+def _window(x: Array, axis: int, start: int, stop: int, width: int, fill: Any) -> Callable[[int], Array]:
+    """``shift(k)`` = ``x`` at positions ``start + k .. stop + k`` along ``axis`` (``|k| <= width``),
+    ``fill`` outside the array: slices of ``x``, padded only where they pass its ends."""
+    n = x.shape[axis]
+    lo, hi = max(start - width, 0), min(stop + width, n)
+    config = [(width - (start - lo), width - (hi - stop), 0) if d == axis else (0, 0, 0) for d in range(x.ndim)]
+    part = lax.slice_in_dim(x, lo, hi, axis=axis)
+    padded = part if lo == start - width and hi == stop + width else lax.pad(part, jnp.asarray(fill, x.dtype), config)
+    return lambda k: lax.slice_in_dim(padded, width + k, width + k + stop - start, axis=axis)
 
 
 def forward_valid(w: Array, axis: int, order: int) -> Array:
