@@ -254,6 +254,7 @@ def masked_along(
     n, cap = g.shape[axis], rule.cap
     offsets, table = candidates(rule)
     dtype = jnp.finfo(g.dtype).dtype
+    token = first_value(g) if token is None else token
     uniform = jnp.ndim(spacing) == 0
     if uniform:
         weights: list[list[Any]] = [list(exact_weights(rule.order, offs)) for offs in offsets]
@@ -283,17 +284,27 @@ def masked_along(
     has = lambda lo, r: Counter({0: 1}) if table[lo, r] > 0 else Counter()
     defined_terms = [(lr, float(t[0])) for lr, t in _mobius(has, cap).items()]
 
-    def block(start: int, stop: int, shift_g: Callable[[int], Array], shift_w: Callable[[int], Array]) -> Array:
-        """Outputs ``start .. stop - 1``; ``shift_x(k)`` gives ``x`` at those positions plus ``k``."""
+    # The run indicators of every sample, packed in one small integer: bit 0 is the sample's own
+    # validity, bit l its [left >= l], bit cap + r its [right >= r]. Written to memory once: the
+    # transposed stencil of reverse mode reads them at every offset, and recomputing them (or
+    # storing each offset's weights) there costs more.
+    bits_dtype = jnp.int8 if 2 * cap + 1 <= 7 else jnp.int32
+
+    def bits_block(start: int, stop: int, shift_w: Callable[[int], Array]) -> Array:
         w0 = shift_w(0)
-        before: list[Any] = [None]  # a_0 = b_0 = 1
-        after: list[Any] = [None]
+        packed = w0.astype(bits_dtype)
         run_before = run_after = w0
         for k in range(1, cap + 1):
             run_before = run_before & shift_w(-k)
             run_after = run_after & shift_w(k)
-            before.append(run_before.astype(dtype))
-            after.append(run_after.astype(dtype))
+            packed = packed | (run_before.astype(bits_dtype) << k) | (run_after.astype(bits_dtype) << (cap + k))
+        return packed
+
+    def block(start: int, stop: int, shift_g: Callable[[int], Array], packed: Array) -> Array:
+        """Outputs ``start .. stop - 1``; ``shift_g(k)`` gives ``g`` at those positions plus ``k``."""
+        bit = lambda j: ((packed >> j) & 1).astype(dtype)
+        before = [None] + [bit(k) for k in range(1, cap + 1)]  # a_0 = b_0 = 1
+        after = [None] + [bit(cap + k) for k in range(1, cap + 1)]
 
         def times_indicator(v: Any, lo: int, r: int) -> Any:
             if not uniform:
@@ -309,17 +320,25 @@ def masked_along(
             total = term if total is None else total + term
         if uniform:
             total = total * jnp.asarray(spacing, dtype) ** -rule.order
-        defined = add_all(v * before[lo] * after[r] if lo and r else v * before[lo] if lo else v * after[r] if r
-                          else jnp.asarray(v, dtype) for (lo, r), v in defined_terms)
-        return jnp.where(w0 & (defined > 0.5), total, jnp.full((), jnp.nan, g.dtype))
+        # Whether the sample's run is long enough: the same expansion, of a table of numbers.
+        defined = add_all(jnp.asarray(v, dtype) * (before[lo] if lo else 1) * (after[r] if r else 1)
+                          for (lo, r), v in defined_terms)
+        valid = (packed & 1) == 1
+        return jnp.where(valid & (defined > 0.5), total, jnp.full((), jnp.nan, g.dtype))
 
     if periodic or n <= 2 * cap:
-        blocks = [block(0, n, _shifter(g, axis, periodic, 0), _shifter(w, axis, periodic, False))]
+        spans = [(0, n)]
+        g_shifts = [_shifter(g, axis, periodic, 0)]
+        w_shifts = [_shifter(w, axis, periodic, False)]
     else:
         # Edge blocks from small padded windows, the interior from plain slices (padding in the
         # hot loop would cost a bounds check per sample), as in ``apply_stencil``.
-        blocks = [block(lo, hi, _window(g, axis, lo, hi, cap, 0), _window(w, axis, lo, hi, cap, False))
-                  for lo, hi in ((0, cap), (cap, n - cap), (n - cap, n))]
+        spans = [(0, cap), (cap, n - cap), (n - cap, n)]
+        g_shifts = [_window(g, axis, lo, hi, cap, 0) for lo, hi in spans]
+        w_shifts = [_window(w, axis, lo, hi, cap, False) for lo, hi in spans]
+    packed = join([bits_block(lo, hi, sw) for (lo, hi), sw in zip(spans, w_shifts)], axis, pad=False)
+    packed = _materialized(packed, token)
+    blocks = [block(lo, hi, sg, lax.slice_in_dim(packed, lo, hi, axis=axis)) for (lo, hi), sg in zip(spans, g_shifts)]
     out = join(blocks, axis, pad=uniform)
     # Recomputing the cotangent (the user's loss at this output) at every offset costs more than
     # writing it once when many candidates make each output expensive.
