@@ -300,78 +300,46 @@ def masked_along(
             packed = packed | (run_before.astype(bits_dtype) << k) | (run_after.astype(bits_dtype) << (cap + k))
         return packed
 
-    def indicators(packed: Array, variant: int) -> tuple[list[Any], list[Any]]:
-        # Two spellings of the same 0/1 values: the tangent (reverse-mode) pass uses the second,
-        # so that XLA does not merge it with the primal's and then keep every offset's weights
-        # in memory to share them; each pass computes its weights from the packed bits instead.
-        if variant == 0:
-            bit = lambda j: ((packed >> j) & 1).astype(dtype)
-        else:
-            bit = lambda j: jnp.where((packed & (1 << j)) != 0, jnp.ones((), dtype), jnp.zeros((), dtype))
-        return [None] + [bit(k) for k in range(1, cap + 1)], [None] + [bit(cap + k) for k in range(1, cap + 1)]
+    def block(start: int, stop: int, shift_g: Callable[[int], Array], packed: Array) -> Array:
+        """Outputs ``start .. stop - 1``; ``shift_g(k)`` gives ``g`` at those positions plus ``k``."""
+        bit = lambda j: ((packed >> j) & 1).astype(dtype)
+        before = [None] + [bit(k) for k in range(1, cap + 1)]  # a_0 = b_0 = 1
+        after = [None] + [bit(cap + k) for k in range(1, cap + 1)]
 
-    def linear(g: Array, packed: Array, vectors: tuple, variant: int) -> Array:
-        """The weighted sum of every block (linear in ``g`` and in the weight ``vectors``)."""
-        shifts = ([_shifter(g, axis, periodic, 0)] if len(spans) == 1 else
-                  [_window(g, axis, lo, hi, cap, 0) for lo, hi in spans])
-        blocks = []
-        for (start, stop), shift_g in zip(spans, shifts):
-            before, after = indicators(lax.slice_in_dim(packed, start, stop, axis=axis), variant)
+        def times_indicator(v: Any, lo: int, r: int) -> Any:
+            if not uniform:
+                v = _along(v[start:stop], axis, g.ndim)
+            if r:
+                v = v * after[r]
+            return v * before[lo] if lo else v
 
-            def times_indicator(v: Any, lo: int, r: int, start: int = start, stop: int = stop,
-                                before: list = before, after: list = after) -> Any:
-                if not uniform:
-                    v = _along(vectors[v][start:stop], axis, g.ndim)
-                if r:
-                    v = v * after[r]
-                return v * before[lo] if lo else v
-
-            total: Any = None
-            for k, terms in plan:
-                coefficient = add_all(times_indicator(v, lo, r) for (lo, r), v in terms)
-                term = coefficient * shift_g(k)
-                total = term if total is None else total + term
-            blocks.append(total)
-        return join(blocks, axis, pad=uniform)
-
-    @jax.custom_jvp
-    def weighted(g: Array, packed: Array, vectors: tuple) -> Array:
-        return linear(g, packed, vectors, 0)
-
-    @weighted.defjvp
-    def weighted_jvp(primals: tuple, tangents: tuple) -> tuple[Array, Array]:
-        g, packed, vectors = primals
-        t, _, t_vectors = tangents
-        out = linear(g, packed, vectors, 0)
-        tangent = linear(t, packed, vectors, 1)
-        if vectors:  # coordinates: the weights' own tangents, by JAX's rules
-            tangent = tangent + jax.jvp(lambda v: linear(g, packed, v, 0), (vectors,), (t_vectors,))[1]
-        return out, tangent
+        total: Any = None
+        for k, terms in plan:
+            coefficient = add_all(times_indicator(v, lo, r) for (lo, r), v in terms)
+            term = coefficient * shift_g(k)
+            total = term if total is None else total + term
+        if uniform:
+            total = total * jnp.asarray(spacing, dtype) ** -rule.order
+        # Whether the sample's run is long enough: the same expansion, of a table of numbers.
+        defined = add_all(jnp.asarray(v, dtype) * (before[lo] if lo else 1) * (after[r] if r else 1)
+                          for (lo, r), v in defined_terms)
+        valid = (packed & 1) == 1
+        return jnp.where(valid & (defined > 0.5), total, jnp.full((), jnp.nan, g.dtype))
 
     if periodic or n <= 2 * cap:
         spans = [(0, n)]
+        g_shifts = [_shifter(g, axis, periodic, 0)]
         w_shifts = [_shifter(w, axis, periodic, False)]
     else:
         # Edge blocks from small padded windows, the interior from plain slices (padding in the
         # hot loop would cost a bounds check per sample), as in ``apply_stencil``.
         spans = [(0, cap), (cap, n - cap), (n - cap, n)]
+        g_shifts = [_window(g, axis, lo, hi, cap, 0) for lo, hi in spans]
         w_shifts = [_window(w, axis, lo, hi, cap, False) for lo, hi in spans]
     packed = join([bits_block(lo, hi, sw) for (lo, hi), sw in zip(spans, w_shifts)], axis, pad=False)
     packed = _materialized(packed, token)
-    vectors: tuple = ()
-    if not uniform:  # the plan's weights become indices into the vectors passed to ``weighted``
-        flat = [v for _, terms in plan for _, v in terms]
-        vectors = tuple(flat)
-        count = iter(range(len(flat)))
-        plan = [(k, [(lr, next(count)) for lr, _ in terms]) for k, terms in plan]
-    total = weighted(g, packed, vectors)
-    if uniform:
-        total = total * jnp.asarray(spacing, dtype) ** -rule.order
-    before, after = indicators(packed, 0)
-    # Whether the sample's run is long enough: the same expansion, of a table of numbers.
-    defined = add_all(jnp.asarray(v, dtype) * (before[lo] if lo else 1) * (after[r] if r else 1)
-                      for (lo, r), v in defined_terms)
-    out = jnp.where(((packed & 1) == 1) & (defined > 0.5), total, jnp.full((), jnp.nan, g.dtype))
+    blocks = [block(lo, hi, sg, lax.slice_in_dim(packed, lo, hi, axis=axis)) for (lo, hi), sg in zip(spans, g_shifts)]
+    out = join(blocks, axis, pad=uniform)
     # Recomputing the cotangent (the user's loss at this output) at every offset costs more than
     # writing it once when many candidates make each output expensive.
     return _cotangent_materialized(out) if len(offsets) > _RECOMPUTE_MAX else out
