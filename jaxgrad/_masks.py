@@ -324,7 +324,7 @@ def masked_along(
         defined = add_all(jnp.asarray(v, dtype) * (before[lo] if lo else 1) * (after[r] if r else 1)
                           for (lo, r), v in defined_terms)
         valid = (packed & 1) == 1
-        return jnp.where(valid & (defined > 0.5), total, jnp.full((), jnp.nan, g.dtype))
+        return jnp.where(valid & (defined > 0.5), total, _nan(g.dtype))
 
     if periodic or n <= 2 * cap:
         spans = [(0, n)]
@@ -343,6 +343,11 @@ def masked_along(
     # Recomputing the cotangent (the user's loss at this output) at every offset costs more than
     # writing it once when many candidates make each output expensive.
     return _cotangent_materialized(out) if len(offsets) > _RECOMPUTE_MAX else out
+
+
+def _nan(dtype: Any) -> Array:
+    """NaN of ``dtype``; for complex dtypes in both parts (``.real`` and ``.imag`` are NaN)."""
+    return jnp.array(complex(np.nan, np.nan) if jnp.issubdtype(dtype, jnp.complexfloating) else np.nan, dtype)
 
 
 def _window(x: Array, axis: int, start: int, stop: int, width: int, fill: Any) -> Callable[[int], Array]:

@@ -368,3 +368,18 @@ def test_penalties_count_only_valid_differences(x64):
         g = np.asarray(jax.grad(loss)(jnp.asarray(dirty)))
         assert np.isfinite(g).all() and (g[~w] == 0).all()
     assert float(jaxgrad.total_variation(f, where=np.zeros(f.shape, bool))) == 0.0  # no valid sample
+
+
+def test_complex_data_and_xarray_passthrough():
+    rng = np.random.default_rng(10)
+    re, im = rng.standard_normal((2, 12))
+    w = rng.random(12) > 0.3
+    out = jaxgrad.derivative(re + 1j * im, 0.5, where=w)
+    same(np.asarray(out.real), np.asarray(jaxgrad.derivative(re, 0.5, where=w)), rtol=1e-6, atol=1e-6)
+    same(np.asarray(out.imag), np.asarray(jaxgrad.derivative(im, 0.5, where=w)), rtol=1e-6, atol=1e-6)
+    xr = pytest.importorskip("xarray")
+    da = xr.DataArray(re, dims="x", coords={"x": np.arange(12) * 0.5})
+    from jaxgrad.xarray import differentiate
+
+    got = differentiate(da, "x", where=w)
+    same(np.asarray(got.data), np.asarray(jaxgrad.derivative(re, 0.5, where=w)), rtol=1e-6, atol=1e-6)
