@@ -297,6 +297,10 @@ def test_traced_masks_under_jit_and_vmap():
     same(np.asarray(jitted), np.asarray(loop), rtol=1e-6, atol=1e-6)
     grads = jax.vmap(jax.grad(lambda f, w: jnp.nansum(jaxgrad.gradient(f, where=w) ** 2)))(f, w)
     assert np.isfinite(grads).all()
+    # accuracy 4 writes its cotangent once (a conditional), also under vmap
+    loss = lambda f, w: jnp.nansum(jaxgrad.derivative(f, 0.5, accuracy=4, where=w) ** 2)
+    grads = jax.vmap(jax.grad(loss))(f, w)
+    np.testing.assert_allclose(grads, jnp.stack([jax.grad(loss)(f[b], w[b]) for b in range(5)]), rtol=1e-5, atol=1e-5)
     # one trace serves every mask
     fn = jax.jit(lambda f, w: jaxgrad.gradient(f, where=w))
     fn(f, w), fn(f, ~w)
