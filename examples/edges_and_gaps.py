@@ -77,14 +77,16 @@ def main(fast: bool = False, out: str = "docs/figures") -> dict:
     grad = np.asarray(jax.grad(loss)(jnp.asarray(recorded)))
 
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 7))
-    k = 25
+    k = 6
     t = np.arange(eeg.shape[0]) * dt
-    for m in MODES:
-        ax1.plot(t[:k], slopes[m][:k], marker="o" if m == "one-sided" else ".", ms=4, label=m)
+    for j, m in enumerate(MODES):
+        ax1.plot(t[:k] + (j - 2.5) * dt / 14, slopes[m][:k], marker="o", ms=5, lw=1, label=m)
     ax1.set(title="EEG channel 1: d/dt near the start of the recording, per boundary mode",
             xlabel="time (s)", ylabel="d signal / dt (1/s)")
     ax1.legend(ncol=3, fontsize=8)
-    window = slice(0, min(eeg.shape[0], 400))
+    # A second and a half around the first dropout of channel 1.
+    first_gap = int(np.flatnonzero(~valid[:, 0])[0])
+    window = slice(max(0, first_gap - 50), min(eeg.shape[0], first_gap + 70))
     ax2.plot(t[window], recorded[window, 0] * 20, color="0.7", lw=1, label="signal x 20 (gaps: NaN)")
     ax2.plot(t[window], naive[window, 0], color="tab:red", lw=2.5, alpha=0.5, label="gradient with NaN in the gaps")
     ax2.plot(t[window], masked[window, 0], color="tab:blue", lw=1, label="gradient(..., where=valid)")

@@ -113,9 +113,18 @@ def switched_stencil(spacing: Any, dtype: Any, n: int, *, order: int, accuracy: 
     forward, backward = tuple(range(m)), tuple(range(1 - m, 1))
     uniform = jnp.ndim(spacing) == 0
     x = spacing if uniform else _coordinates(spacing, dtype)
+
+    # On an axis shorter than 2m - 1 some rows fit neither stencil: they take the m samples at
+    # the far end (the last m for forward, the first m for backward).
+    def near_end(i: int) -> tuple[int, ...]:
+        return backward if i >= m - 1 else tuple(range(n - m - i, n - i))
+
+    def near_start(i: int) -> tuple[int, ...]:
+        return forward if i + m - 1 <= n - 1 else tuple(range(-i, m - i))
+
     if scheme == "forward":
-        return edge_stencil(order, x, dtype, n, offsets=forward, edge_offsets=backward, left=0, right=m - 1)
-    return edge_stencil(order, x, dtype, n, offsets=backward, edge_offsets=forward, left=m - 1, right=0)
+        return edge_stencil(order, x, dtype, n, offsets=forward, edge_offsets=near_end, left=0, right=m - 1)
+    return edge_stencil(order, x, dtype, n, offsets=backward, edge_offsets=near_start, left=m - 1, right=0)
 
 
 def scheme_stencil(

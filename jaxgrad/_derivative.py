@@ -31,6 +31,7 @@ from jaxgrad._core import derivative_along, min_points, scheme_stencil, to_outpu
 from jaxgrad._dates import DatetimeUnit, convert_dates
 from jaxgrad._halo import Halo, Layout
 from jaxgrad._launch import Plan, kernel, launch
+from jaxgrad._masks import check_boundary, derivative_plan
 from jaxgrad._stencils import matrix_entries
 
 Array = jax.Array
@@ -104,6 +105,11 @@ def _plan(
     return Plan(_derivative, f, (spacing, period, cval), static)
 
 
+def _plan_masked(f: Any, spacing: Any, *, where: Any, **options: Any) -> Plan:
+    check_boundary(options["boundary"])
+    return derivative_plan(_plan(f, spacing, **options), where)
+
+
 def derivative(
     f: ArrayLike,
     spacing: ArrayLike = 1.0,
@@ -116,6 +122,7 @@ def derivative(
     cval: ArrayLike = 0.0,
     scheme: Scheme = "central",
     datetime_unit: DatetimeUnit | None = None,
+    where: ArrayLike | None = None,
     halo: Halo = True,
 ) -> Array:
     """The ``order``-th derivative of sampled data along one axis, to any order of accuracy.
@@ -173,6 +180,13 @@ def derivative(
       datetime_unit: the unit of date coordinates, ``timedelta64`` steps and periods, as in
         :func:`jaxgrad.gradient`: float64 offsets from the first sample in this unit (``None``:
         seconds); a ``ValueError`` without date spacing.
+      where: a boolean array of ``f``'s shape (or broadcastable to it), True at valid samples.
+        Every run of valid samples along ``axis`` is differentiated as if it were the whole axis:
+        ``accuracy`` at its one-sided ends; a run too short for it gets the highest accuracy it
+        holds (all its samples); a run of fewer than ``order + 1`` samples has no derivative.
+        NaN at invalid samples and where there is no derivative; values at invalid samples never
+        reach a valid output or a gradient. With ``boundary="periodic"`` runs wrap around the
+        seam (a fully valid axis is the unmasked periodic derivative). ``where`` may be traced.
       halo: how an array sharded along ``axis`` is handled, as in :func:`jaxgrad.gradient`.
 
     Returns:
@@ -183,9 +197,10 @@ def derivative(
         with the central scheme; an order below 1; an unknown boundary or scheme; a non-finite
         ``cval``, or a nonzero one without a constant boundary; coordinates that repeat or are not
         monotone; a missing or misfit period; a bad ``datetime_unit`` (as in
-        :func:`jaxgrad.gradient`).
+        :func:`jaxgrad.gradient`); a ``where`` that does not broadcast to ``f``'s shape, or given
+        with a padding boundary mode.
       TypeError: arguments of the wrong type; a ``cval`` that is not a scalar, or complex with
-        real ``f``.
+        real ``f``; a ``where`` that is not boolean.
 
     Examples:
       >>> import jax.numpy as jnp, jaxgrad
@@ -204,9 +219,14 @@ def derivative(
       Array([ 1. ,  1.5,  3. , -2. ], dtype=float32)
       >>> jaxgrad.derivative(f, scheme="forward", accuracy=1)   # f[i+1] - f[i]; backward at the end
       Array([1., 2., 4., 4.], dtype=float32)
+      >>> y = jnp.array([0.0, 1.0, 4.0, 9.0, 16.0, 0.0, 36.0, 49.0])   # y[5] is missing
+      >>> jaxgrad.derivative(y, where=jnp.arange(8) != 5)   # runs of 5 and 2 samples
+      Array([ 0.,  2.,  4.,  6.,  8., nan, 13., 13.], dtype=float32)
     """
     options = {"axis": axis, "order": order, "accuracy": accuracy, "boundary": boundary, "period": period,
                "cval": cval, "scheme": scheme, "datetime_unit": datetime_unit}
+    if where is not None:
+        return launch("derivative", _plan_masked, f, (spacing,), {**options, "where": where}, halo)
     return launch("derivative", _plan, f, (spacing,), options, halo)
 
 

@@ -26,6 +26,7 @@ from jaxgrad._dates import DatetimeUnit, convert_dates
 from jaxgrad._derivative import check_cval
 from jaxgrad._halo import Halo, Layout, apply_along
 from jaxgrad._launch import Plan, kernel, launch
+from jaxgrad._masks import gradient_plan
 
 Array = jax.Array
 
@@ -79,10 +80,14 @@ def _plan(
     return Plan(_gradient, f, (tuple(spacings), tuple(periods), cval), static)
 
 
+def _plan_masked(f: Any, *varargs: Any, where: Any, **options: Any) -> Plan:
+    return gradient_plan(_plan(f, *varargs, **options), where)
+
+
 def gradient(
     f: ArrayLike, *varargs: ArrayLike, axis: int | tuple[int, ...] | None = None, edge_order: Literal[1, 2] = 1,
     boundary: Boundary | tuple[Boundary, ...] = "one-sided", period: ArrayLike | tuple[ArrayLike | None, ...] | None = None,
-    cval: ArrayLike = 0.0, datetime_unit: DatetimeUnit | None = None, halo: Halo = True,
+    cval: ArrayLike = 0.0, datetime_unit: DatetimeUnit | None = None, where: ArrayLike | None = None, halo: Halo = True,
 ) -> Array | tuple[Array, ...]:
     """JAX implementation of :func:`numpy.gradient`, with ``edge_order``.
 
@@ -128,6 +133,12 @@ def gradient(
         converted on the host, in float64, to offsets from their first sample in this unit: any
         fixed numpy unit from ``"W"`` (weeks) to ``"as"``; ``None`` means seconds. The result is
         then a rate per this unit. Only for date spacing: given without any, it is a ``ValueError``.
+      where: a boolean array of ``f``'s shape (or broadcastable to it), True at valid samples.
+        Along each axis every run of valid samples is differentiated as if it were the whole
+        axis (``numpy.gradient`` of the run alone, with ``edge_order`` at its ends; a run of two
+        samples gets the two-point difference). The output is NaN at invalid samples and in runs
+        of one sample. Values at invalid samples (NaN, inf, anything) never reach a valid output
+        or a gradient. ``where`` is data: it may be traced, and differ across a ``vmap``.
       halo: how an array sharded along a differentiated axis is handled: ``True`` exchanges
         halos between neighbouring devices where ``f``'s sharding is visible, a ``NamedSharding``
         gives ``f``'s sharding where it is not (traced inside a ``jit`` over automatic mesh
@@ -137,8 +148,10 @@ def gradient(
       One array of ``f``'s shape if one axis is differentiated, else a tuple of them, in axis order.
 
     Raises:
-      TypeError: a wrong number of spacing arguments, or spacing of a wrong type.
-      ValueError: a coordinate array of the wrong length or rank, fewer than ``edge_order + 1``
+      TypeError: a wrong number of spacing arguments, or spacing of a wrong type; a ``where``
+        that is not boolean.
+      ValueError: a ``where`` that does not broadcast to ``f``'s shape; a coordinate array of the
+        wrong length or rank, fewer than ``edge_order + 1``
         points along an axis, repeated coordinates, or an unsupported ``edge_order``; date
         coordinates with NaT or not strictly monotone; a ``datetime_unit`` of no fixed length
         (``"Y"``, ``"M"``), unknown, or given without date spacing.
@@ -166,7 +179,12 @@ def gradient(
       >>> days = np.array(["2024-01-01", "2024-01-02", "2024-01-04"], dtype="datetime64[D]")
       >>> [round(float(v), 4) for v in jaxgrad.gradient(jnp.array([10.0, 11.0, 19.0]), days, datetime_unit="D")]
       [1.0, 2.0, 4.0]
+      >>> g = jnp.array([1.0, 2.0, 4.0, jnp.nan, 11.0, 16.0, 22.0])   # a gap at index 3
+      >>> jaxgrad.gradient(g, where=~jnp.isnan(g))
+      Array([1. , 1.5, 2. , nan, 5. , 5.5, 6. ], dtype=float32)
     """
     options = {"axis": axis, "edge_order": edge_order, "boundary": boundary, "period": period, "cval": cval,
                "datetime_unit": datetime_unit}
+    if where is not None:
+        return launch("gradient", _plan_masked, f, varargs, {**options, "where": where}, halo)
     return launch("gradient", _plan, f, varargs, options, halo)

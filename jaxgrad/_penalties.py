@@ -31,6 +31,7 @@ from jaxgrad._args import (
 from jaxgrad._core import add_all, forward_stencil, real_dtype, to_working
 from jaxgrad._halo import Halo, Layout, apply_along
 from jaxgrad._launch import Plan, kernel, launch
+from jaxgrad._masks import forward_valid, masked_input, normalize_where
 from jaxgrad._stencils import normal_stencil
 
 Array = jax.Array
@@ -170,6 +171,46 @@ def _smoothness(f: Array, spacings: tuple, *, axes: tuple[int, ...], order: int,
     return out.astype(real_dtype(f.dtype))
 
 
+def _masked_differences(g: Array, w: Array, spacings: tuple, axes: tuple[int, ...], order: int) -> list[Array]:
+    """Forward differences of ``g`` (invalid samples zeroed), zero where one reads an invalid sample."""
+    d = _differences(g, spacings, axes, order, None)
+    return [jnp.where(forward_valid(w, a, order), v, jnp.zeros((), v.dtype)) for v, a in zip(d, axes)]
+
+
+def _masked_reduce(field: Array, w: Array, reduction: str) -> Array:
+    """Invalid samples contribute nothing; the mean is over the valid samples (0 when none is)."""
+    field = jnp.where(w, field, jnp.zeros((), field.dtype))
+    if reduction != "mean":
+        return _reduce(field, reduction)
+    return jnp.sum(field) / jnp.maximum(jnp.sum(w, dtype=jnp.int32), 1).astype(field.dtype)
+
+
+@kernel
+def _masked_total_variation(
+    f: Array, spacings: tuple, eps: Any, where: Array, *, axes: tuple[int, ...], isotropic: bool, reduction: str,
+    layout: Layout | None,
+) -> Array:
+    # Plain autodiff: the mask makes the one-pass gradient of the unmasked path a different sum.
+    del layout
+    g, w = masked_input(f, where)
+    d = _masked_differences(g, w, spacings, axes, 1)
+    eps2 = jnp.square(jnp.asarray(eps, real_dtype(g.dtype)))
+    squares = [jnp.square(jnp.abs(v)) for v in d]
+    field = _sqrt_safe(add_all(squares) + eps2) if isotropic else add_all(_sqrt_safe(s + eps2) for s in squares)
+    return _masked_reduce(field, w, reduction).astype(real_dtype(f.dtype))
+
+
+@kernel
+def _masked_smoothness(
+    f: Array, spacings: tuple, where: Array, *, axes: tuple[int, ...], order: int, reduction: str,
+    layout: Layout | None,
+) -> Array:
+    del layout
+    g, w = masked_input(f, where)
+    field = add_all(jnp.square(jnp.abs(v)) for v in _masked_differences(g, w, spacings, axes, order))
+    return _masked_reduce(field, w, reduction).astype(real_dtype(f.dtype))
+
+
 def _plan_total_variation(f: Any, *varargs: Any, axis: Any, isotropic: Any, eps: Any, reduction: Any) -> Plan:
     f, axes, spacings = _prepare(f, varargs, axis, 1, reduction, "total variation")
     if not isinstance(isotropic, (bool, np.bool_)):
@@ -185,15 +226,25 @@ def _plan_total_variation(f: Any, *varargs: Any, axis: Any, isotropic: Any, eps:
     return Plan(_total_variation, f, (spacings, eps), static)
 
 
+def _plan_masked_total_variation(f: Any, *varargs: Any, where: Any, **options: Any) -> Plan:
+    plan = _plan_total_variation(f, *varargs, **options)
+    return plan._replace(kernel=_masked_total_variation, args=(*plan.args, normalize_where(where, plan.field.shape)))
+
+
 def _plan_smoothness(f: Any, *varargs: Any, axis: Any, order: Any, reduction: Any) -> Plan:
     order = normalize_int(order, "order", 1)
     f, axes, spacings = _prepare(f, varargs, axis, order, reduction, f"smoothness of order {order}")
     return Plan(_smoothness, f, (spacings,), {"axes": axes, "order": order, "reduction": reduction})
 
 
+def _plan_masked_smoothness(f: Any, *varargs: Any, where: Any, **options: Any) -> Plan:
+    plan = _plan_smoothness(f, *varargs, **options)
+    return plan._replace(kernel=_masked_smoothness, args=(*plan.args, normalize_where(where, plan.field.shape)))
+
+
 def total_variation(
     f: ArrayLike, *varargs: ArrayLike, axis: int | tuple[int, ...] | None = None, isotropic: bool = True,
-    eps: ArrayLike = 0.0, reduction: Reduction = "mean", halo: Halo = True,
+    eps: ArrayLike = 0.0, reduction: Reduction = "mean", where: ArrayLike | None = None, halo: Halo = True,
 ) -> Array:
     """Total variation of sampled data: the mean (or sum) of the gradient's magnitude.
 
@@ -210,11 +261,23 @@ def total_variation(
       isotropic: combine the axes inside the square root (True) or sum per-axis magnitudes.
       eps: smoothing, ``>= 0``.
       reduction: ``"mean"`` or ``"sum"`` over all points, or ``"none"`` for the per-point field.
+      where: a boolean array of ``f``'s shape (or broadcastable to it), True at valid samples.
+        A difference counts only where all its samples are valid (one that reads an invalid
+        sample is zero, as at the end of an axis); each valid sample contributes its value
+        (isotropic: the root over the axes whose differences count, plus ``eps**2``), invalid
+        samples contribute 0 (also in the ``"none"`` field), and ``"mean"`` averages over the
+        valid samples (0 when there are none). Values at invalid samples never reach the result
+        or its gradient. A full mask gives the unmasked result.
       halo: how arrays sharded along a differentiated axis are handled, as in
         :func:`jaxgrad.gradient`.
 
     Returns:
       A scalar, or with ``reduction="none"`` an array of ``f``'s shape, in ``f``'s real dtype.
+
+    Raises:
+      TypeError: a ``where`` that is not boolean, and arguments of the wrong type.
+      ValueError: a ``where`` that does not broadcast to ``f``'s shape, a bad ``reduction`` or
+        ``eps``, an axis too short.
 
     Examples:
       >>> import jax, jax.numpy as jnp, jaxgrad
@@ -225,14 +288,20 @@ def total_variation(
       Array([[0., 0., 0.],
              [0., 0., 0.],
              [0., 0., 0.]], dtype=float32)
+      >>> gap = jnp.array([0.0, 0.0, jnp.nan, 1.0, 1.0])   # the jump hides in the gap
+      >>> float(jaxgrad.total_variation(gap, where=~jnp.isnan(gap), reduction="sum"))
+      0.0
     """
-    options = {"axis": axis, "isotropic": isotropic, "eps": eps, "reduction": reduction}
+    options: dict[str, Any] = {"axis": axis, "isotropic": isotropic, "eps": eps, "reduction": reduction}
+    if where is not None:
+        options["where"] = where
+        return launch("total_variation", _plan_masked_total_variation, f, varargs, options, halo)
     return launch("total_variation", _plan_total_variation, f, varargs, options, halo)
 
 
 def smoothness(
     f: ArrayLike, *varargs: ArrayLike, axis: int | tuple[int, ...] | None = None, order: int = 1,
-    reduction: Reduction = "mean", halo: Halo = True,
+    reduction: Reduction = "mean", where: ArrayLike | None = None, halo: Halo = True,
 ) -> Array:
     """Smoothness penalty: the mean (or sum) of the squared ``order``-th derivative.
 
@@ -248,11 +317,19 @@ def smoothness(
       axis: the axes to include: ``None`` (all), an int or a tuple.
       order: the derivative's order, 1 or more.
       reduction: ``"mean"`` or ``"sum"`` over all points, or ``"none"`` for the per-point field.
+      where: a boolean array of ``f``'s shape (or broadcastable to it), True at valid samples:
+        a difference counts only where its ``order + 1`` samples are all valid, and ``"mean"``
+        averages over the valid samples, as in :func:`jaxgrad.total_variation`.
       halo: how arrays sharded along a differentiated axis are handled, as in
         :func:`jaxgrad.gradient`.
 
     Returns:
       A scalar, or with ``reduction="none"`` an array of ``f``'s shape, in ``f``'s real dtype.
+
+    Raises:
+      TypeError: a ``where`` that is not boolean, and arguments of the wrong type.
+      ValueError: a ``where`` that does not broadcast to ``f``'s shape, a bad ``reduction`` or
+        ``order``, an axis too short.
 
     Examples:
       >>> import jax.numpy as jnp, jaxgrad
@@ -261,6 +338,12 @@ def smoothness(
       0.0
       >>> float(jaxgrad.smoothness(line, reduction="sum"))   # 10 steps of slope 3
       90.0
+      >>> valid = jnp.arange(11) != 5
+      >>> float(jaxgrad.smoothness(line, where=valid, reduction="sum"))   # 8 steps left
+      72.0
     """
-    options = {"axis": axis, "order": order, "reduction": reduction}
+    options: dict[str, Any] = {"axis": axis, "order": order, "reduction": reduction}
+    if where is not None:
+        options["where"] = where
+        return launch("smoothness", _plan_masked_smoothness, f, varargs, options, halo)
     return launch("smoothness", _plan_smoothness, f, varargs, options, halo)

@@ -18,7 +18,7 @@ whose stencils use it. The weights themselves come from :mod:`jaxgrad._weights`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any, NamedTuple
 
@@ -187,11 +187,13 @@ def ghost_positions(x: Array, indices: np.ndarray, mode: str) -> Array:
 
 
 def edge_stencil(
-    order: int, spacing: Any, dtype: Any, n: int, *, offsets: tuple[int, ...], edge_offsets: tuple[int, ...],
-    left: int, right: int, mode: str = "one-sided", cval: Any = None,
+    order: int, spacing: Any, dtype: Any, n: int, *, offsets: tuple[int, ...],
+    edge_offsets: tuple[int, ...] | Callable[[int], tuple[int, ...]], left: int, right: int, mode: str = "one-sided",
+    cval: Any = None,
 ) -> Stencil:
     """A stencil with ``offsets`` inside and ``edge_offsets`` at each of the ``left`` first and
-    ``right`` last rows. Offsets that reach past the ends read the ghost samples of ``mode``: the
+    ``right`` last rows (or ``edge_offsets(i)`` at row ``i``: as many offsets at every row).
+    Offsets that reach past the ends read the ghost samples of ``mode``: the
     weight of a repeated sample is folded onto the sample it repeats, and ``cval`` times the weights
     of constant ghosts becomes the row's bias. ``spacing`` is a scalar step (exact weights) or
     coordinates. Rows that would overlap (a short axis) are all edge rows."""
@@ -202,26 +204,27 @@ def edge_stencil(
     def block(rows: np.ndarray, side: str) -> tuple[tuple[Any, ...], Any]:
         """The window columns and biases of ``rows``. Windows start at the first sample on the
         left and end at the last one on the right, as ``edge_terms`` slices them."""
-        reads = rows[:, None] + np.array(edge_offsets)[None, :]  # (rows, k): padded indices read
+        per_row = np.array([edge_offsets(int(i)) if callable(edge_offsets) else edge_offsets for i in rows])
+        reads = rows[:, None] + per_row  # (rows, k): padded indices read
         sources = np.array([[-1 if (c := ghost_source(int(i), n, mode)) is None else c for i in r] for r in reads])
         start = 0 if side == "left" else int(sources[sources >= 0].min())
         width = (int(sources.max()) + 1 if side == "left" else n) - start
         # fold[k][r, j]: 1 where row r's k-th node repeats window column j
-        fold = [(sources[:, k, None] - start == np.arange(width)[None, :]).astype(np.float64) for k in range(len(edge_offsets))]
+        fold = [(sources[:, k, None] - start == np.arange(width)[None, :]).astype(np.float64) for k in range(reads.shape[1])]
         ghost = (sources < 0).astype(np.float64)  # (rows, k): constant ghosts
         if uniform:
-            w = np.array([float(v) for v in exact_weights(order, edge_offsets)])
-            table = np.sum([wk * fk for wk, fk in zip(w, fold)], axis=0)
+            w = np.array([[float(v) for v in exact_weights(order, tuple(int(o) for o in offs))] for offs in per_row])
+            table = np.sum([w[:, k, None] * fk for k, fk in enumerate(fold)], axis=0)
             cols: tuple[Any, ...]
             if len(rows) == 1:  # one row: Python floats, as uniform_stencil's edges
                 cols = tuple(float(c) for c in table[0])
             else:
                 cols = tuple(np.asarray(table[:, j], dtype) for j in range(width))
-            bias_rows: Any = np.asarray(ghost @ w, dtype)  # (rows, k) @ (k,): the constant ghosts' weights
+            bias_rows: Any = np.asarray(np.sum(ghost * w, axis=1), dtype)  # the constant ghosts' weights
         else:
             x = spacing
             nodes = ghost_positions(x, reads, mode) - x[rows][:, None]
-            ws = local_weights(order, [nodes[:, k] for k in range(len(edge_offsets))])  # each (rows,)
+            ws = local_weights(order, [nodes[:, k] for k in range(reads.shape[1])])  # each (rows,)
             table_j = jnp.sum(jnp.stack([wk[:, None].astype(dtype) * jnp.asarray(fk, dtype) for wk, fk in zip(ws, fold)]), axis=0)
             cols = tuple(table_j[:, j] for j in range(width))
             bias_rows = jnp.sum(jnp.stack(ws, axis=1).astype(dtype) * jnp.asarray(ghost, dtype), axis=1)

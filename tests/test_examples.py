@@ -67,3 +67,13 @@ def test_xarray_dates(tmp_path):
     r = _load("xarray_dates").main(fast=True, out=str(tmp_path))
     assert r["max_diff_topo"] < 1e-6 and r["max_diff_goog"] < 1e-9  # xarray's own differentiate, to rounding
     assert r["gaps"] > 0 and (tmp_path / "xarray_dates.png").exists()
+
+
+def test_edges_and_gaps(tmp_path):
+    r = _load("edges_and_gaps").main(fast=True, out=str(tmp_path))
+    assert r["modes_agree_inside"] < 1e-4 and r["mirror_slope_at_start"] == 0.0
+    assert abs(r["periodic_minus_one_sided_at_start"]) > 1.0  # the recording's ends do not match
+    assert r["valid_lost_masked"] == r["isolated_valid_samples"] < r["valid_lost_naive"]
+    assert r["runs_checked"] >= 8 and r["worst_run_vs_numpy"] < 1e-3
+    assert r["grad_finite"] and r["grad_zero_in_gaps"]
+    assert (tmp_path / "edges_and_gaps.png").stat().st_size > 10_000
