@@ -46,20 +46,21 @@ NAMES = {
     "monotone": r"\bmonotone\b",
     "cval": r"\bcval\b",
     "scheme": r"\bscheme\b",
+    "where": r"\bwhere\b",
 }
 
 # The arguments of each public function, as keys of NAMES.
 ARGUMENTS = {
-    "gradient": ("f", "spacing", "axis", "edge_order", "boundary", "period", "cval", "halo"),
-    "derivative": ("f", "spacing", "axis", "order", "accuracy", "boundary", "period", "cval", "scheme", "halo"),
+    "gradient": ("f", "spacing", "axis", "edge_order", "boundary", "period", "cval", "where", "halo"),
+    "derivative": ("f", "spacing", "axis", "order", "accuracy", "boundary", "period", "cval", "scheme", "where", "halo"),
     "derivative_matrix": ("n", "spacing", "order", "accuracy", "boundary", "period", "cval", "scheme", "format"),
     "laplacian": ("f", "spacing", "axis", "accuracy", "boundary", "period", "cval", "halo"),
     "hessian": ("f", "spacing", "axis", "accuracy", "boundary", "period", "cval", "halo"),
     "divergence": ("F", "spacing", "accuracy", "boundary", "period", "cval", "halo"),
     "curl": ("F", "spacing", "accuracy", "boundary", "period", "cval", "halo"),
     "jacobian": ("F", "spacing", "accuracy", "boundary", "period", "cval", "halo"),
-    "total_variation": ("f", "spacing", "axis", "isotropic", "eps", "reduction", "halo"),
-    "smoothness": ("f", "spacing", "axis", "order", "reduction", "halo"),
+    "total_variation": ("f", "spacing", "axis", "isotropic", "eps", "reduction", "where", "halo"),
+    "smoothness": ("f", "spacing", "axis", "order", "reduction", "where", "halo"),
     "stencil": ("order", "offsets"),
     "check_spacing": ("spacing", "monotone", "period"),
 }
@@ -328,6 +329,10 @@ CALLS = [
     (jaxgrad.smoothness, (F2, X6), {"axis": 1, "order": 2, "reduction": "sum"},
      {"f": 0, "spacing": 1, "axis": "axis", "order": "order", "reduction": "reduction"}),
     (jaxgrad.stencil, (2, [-1, 0, 1]), {}, {"order": 0, "offsets": 1}),
+    (jaxgrad.gradient, (F2, 0.5), {"where": F2 > 1}, {"where": "where"}),
+    (jaxgrad.derivative, (F2, X6), {"where": F2 > 1, "scheme": "backward", "accuracy": 1}, {"where": "where"}),
+    (jaxgrad.total_variation, (F2,), {"where": F2 > 1}, {"where": "where"}),
+    (jaxgrad.smoothness, (F2,), {"where": F2 > 1, "order": 2}, {"where": "where"}),
     (jaxgrad.check_spacing, (X6,), {"monotone": True, "period": 5.0}, {"spacing": 0, "monotone": "monotone", "period": "period"}),
 ]
 
@@ -362,7 +367,8 @@ def test_one_bad_argument_is_named(fn, args, kwargs, argument, slot):
             k[slot] = value
         try:
             out = _call(fn, *a, names=(argument, *ALSO.get(argument, ())), **k)
-            if out is not None and argument not in ("f", "F") and fn is not jaxgrad.check_spacing and not _huge(value):
+            # (NaN is where='s answer at invalid samples)
+            if out is not None and argument not in ("f", "F", "where") and fn is not jaxgrad.check_spacing and not _huge(value):
                 assert _finite(out), "non-finite values from finite data"
         except AssertionError as e:
             failures.append(f"{fn.__name__}({argument}={value!r}): {e}")
