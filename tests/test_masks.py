@@ -115,7 +115,7 @@ def test_row_rule_of_one_sided_schemes():
     assert row_offsets(2, 1, forward) == (-2, -1, 0, 1) and row_offsets(1, 2, backward) == (-1, 0, 1, 2)
     # a run of 5: the backward (forward) stencil where it fits, as on a whole axis (contract 8b)
     assert row_offsets(3, 1, forward) == (-3, -2, -1, 0) and row_offsets(1, 3, backward) == (0, 1, 2, 3)
-    assert row_offsets(2, 2, forward) == (-2, -1, 0, 1)  # neither fits: the run's last 4
+    assert row_offsets(2, 2, forward) == (-1, 0, 1, 2)  # neither fits: the run's last 4
     assert row_offsets(0, 2, forward) == (0, 1, 2) and row_offsets(2, 0, backward) == (-2, -1, 0)  # a run of 3
     assert row_offsets(0, 0, forward) is None
 
