@@ -9,6 +9,7 @@ from jax.typing import ArrayLike
 
 from jaxgrad._args import as_field, normalize_axes, normalize_int, normalize_spacing, reduce_uniform, shift_origin
 from jaxgrad._core import axis_stencil, real_dtype, to_output, to_working
+from jaxgrad._curvilinear import is_curvilinear, plan_gradient
 from jaxgrad._dates import DatetimeUnit, convert_dates
 from jaxgrad._halo import Halo, Layout, apply_along
 from jaxgrad._launch import Plan, kernel, launch
@@ -29,6 +30,8 @@ def _gradient(
 
 
 def _plan(f: Any, *varargs: Any, axis: Any, edge_order: Any, datetime_unit: Any = None) -> Plan:
+    if is_curvilinear(varargs):  # one full-shape coordinate array per axis (_curvilinear.py)
+        return plan_gradient(f, varargs, axis=axis, edge_order=edge_order, datetime_unit=datetime_unit)
     varargs, _ = convert_dates(varargs, datetime_unit)  # dates: float offsets, on the host
     f = as_field(f)
     axes = normalize_axes(axis, f.ndim)

@@ -26,6 +26,7 @@ from jaxgrad._args import (
     stack_components,
 )
 from jaxgrad._core import add_all, derivative_along, to_output, to_working
+from jaxgrad._curvilinear import is_curvilinear, plan_operator
 from jaxgrad._derivative import prepare_axis
 from jaxgrad._halo import Halo, Layout
 from jaxgrad._launch import Kernel, Plan, kernel, launch
@@ -129,6 +130,9 @@ def _scalar_plan(
     what: str,
 ) -> Plan:
     f = as_field(f)
+    if is_curvilinear(varargs):  # one full-shape coordinate array per axis (_curvilinear.py)
+        return plan_operator(f, varargs, axis=axis, accuracy=accuracy, boundary=boundary, period=period, what=what,
+                             field=False)
     axes = normalize_axes(axis, f.ndim)
     if not axes:
         raise ValueError(f"{what} needs at least one axis to differentiate; f has shape {f.shape}")
@@ -160,6 +164,9 @@ def _field_plan(
             f"{what} got {len(varargs)} spacing arguments for a field read as {m} components on a {k}-D grid "
             f"of shape {shape}: the leading axis of an array field holds the components"
         )
+    if is_curvilinear(varargs):  # one full-shape coordinate array per axis (_curvilinear.py)
+        return plan_operator(F, varargs, axis=None, accuracy=accuracy, boundary=boundary, period=period, what=what,
+                             field=True)
     grid, accuracy = prepare_grid(shape, varargs, tuple(range(k)), (1,), accuracy, boundary, period, what)
     static = {"static": (grid.axes, grid.periodic), "accuracy": accuracy}
     return Plan(core, F, ((grid.spacings, grid.periods),), static, spatial_ndim=k)
