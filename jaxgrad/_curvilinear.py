@@ -366,7 +366,7 @@ def check_grid(*coordinates: ArrayLike) -> tuple[Any, ...]:
       >>> import numpy as np, jaxgrad
       >>> i, j = np.meshgrid(np.arange(4.0), np.arange(5.0), indexing="ij")
       >>> X, Y = jaxgrad.check_grid(i + 0.3 * j, j)       # a sheared grid: fine
-      >>> jaxgrad.check_grid(i, np.abs(j - 2.0))           # folded at j = 2
+      >>> jaxgrad.check_grid(i, np.abs(j - 2.5))           # folded between j = 2 and 3
       Traceback (most recent call last):
       ...
       ValueError: the grid folds over itself: the determinant of its Jacobian d(X, Y, ...)/d(i, j, ...) changes sign
