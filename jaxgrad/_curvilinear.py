@@ -46,6 +46,7 @@ from jaxgrad._launch import Plan, kernel
 Array = jax.Array
 Matrix = list[list[Any]]
 STACK = True
+BLOCKS_FROM = 65536  # samples: from here on the gradient's interior runs as one fused loop
 
 # Public functions that take curvilinear coordinates (the others refuse them by name).
 SUPPORTED = ("gradient", "a laplacian", "a divergence", "a curl")
@@ -315,7 +316,8 @@ def _gradient(f: Array, coords: tuple, *, edge_order: int, periodic: tuple[bool,
               layout: Layout | None) -> tuple[Array, ...]:
     g = to_working(f)
     space = IndexSpace(periodic, layout, edge_order=edge_order)
-    by_blocks = layout is None and not any(periodic) and min(g.shape) >= 3
+    # Small grids take the general path: the blocks compile to a larger program (seconds in 3-D).
+    by_blocks = layout is None and not any(periodic) and min(g.shape) >= 3 and g.size >= BLOCKS_FROM
     out = (_gradient_by_blocks if by_blocks else _gradient_everywhere)(g, coords, space)
     return tuple(to_output(o, f.dtype) for o in out)
 
