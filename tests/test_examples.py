@@ -67,3 +67,19 @@ def test_xarray_dates(tmp_path):
     r = _load("xarray_dates").main(fast=True, out=str(tmp_path))
     assert r["max_diff_topo"] < 1e-6 and r["max_diff_goog"] < 1e-9  # xarray's own differentiate, to rounding
     assert r["gaps"] > 0 and (tmp_path / "xarray_dates.png").exists()
+
+
+def test_sphere_slopes(tmp_path):
+    r = _load("sphere_slopes").main(fast=True, out=str(tmp_path))
+    assert 50.0 < r["mean_slope_land"] < 300.0 and r["mean_slope_sea"] < r["mean_slope_land"]  # m/km
+    # The flat-Earth shortcut is off by the change of cos(latitude) across the map, and no more.
+    assert 0.01 < r["flat_earth_max_rel_error"] <= 1.02 * r["expected_flat_earth_error"]
+    assert (tmp_path / "sphere_slopes.png").stat().st_size > 10_000
+
+
+def test_curvilinear(tmp_path):
+    r = _load("curvilinear").main(fast=True, out=str(tmp_path))
+    orders = r["orders"]
+    assert orders["gradient, edge_order=2"] > 1.7 and orders["laplacian, accuracy=2"] > 1.7
+    assert orders["laplacian, accuracy=4"] > 3.4 and orders["gradient, edge_order=1"] > 0.9
+    assert (tmp_path / "curvilinear.png").exists()
