@@ -324,9 +324,10 @@ def _gradient_by_blocks(g: Array, coords: Sequence[Any], space: IndexSpace) -> l
         # interior of the others.
         out = [component(a) for a in range(k)]
         for axis in reversed(range(k)):
-            trim = lambda r: functools.reduce(lambda y, a: _slice(y, a, 1, -1), range(axis), r)
             first, last = face(axis, 0, width, 0), face(axis, -width, 0, -1)
-            out = [lax.concatenate([trim(a), o, trim(b)], axis) for a, o, b in zip(first, out, last)]
+            if axis == 1:
+                first, last = [_slice(r, 0, 1, -1) for r in first], [_slice(r, 0, 1, -1) for r in last]
+            out = [lax.concatenate([lo, o, hi], axis) for lo, o, hi in zip(first, out, last)]
         return out
     # 3-D: the interior padded to full size, the faces written over the padding in place (they
     # overlap at edges and corners, where both hold the same general-path values).
