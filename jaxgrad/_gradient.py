@@ -79,6 +79,9 @@ def gradient(
         one entry per differentiated axis, each a scalar step or a 1-D coordinate array as long as
         that axis. Coordinates may be numpy ``datetime64`` or ``timedelta64`` arrays (strictly
         monotone, no NaT) and steps ``timedelta64`` scalars: see ``datetime_unit``.
+        Or, for a 2-D or 3-D ``f`` and ``axis=None``, one coordinate array of ``f``'s full shape
+        per axis (curvilinear coordinates: the result is the gradient with respect to them; see
+        the page "Curvilinear and spherical grids").
       axis: ``None`` (every axis), an int or a tuple of ints; negative values count from the end.
       edge_order: 1 or 2, the accuracy order of the one-sided differences at the edges.
       datetime_unit: the time unit of date coordinates and ``timedelta64`` steps, which are

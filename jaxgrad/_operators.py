@@ -193,7 +193,8 @@ def laplacian(
     Args:
       f: the samples of a scalar field.
       *varargs: the spacing, as in :func:`jaxgrad.gradient`: nothing, one scalar, or one scalar or
-        1-D coordinate array per differentiated axis.
+        1-D coordinate array per differentiated axis; or curvilinear coordinates, one array of
+        ``f``'s full shape per axis (2-D or 3-D, ``axis=None``).
       axis: ``None`` (every axis), an int or a tuple of ints.
       accuracy: the order of accuracy, a positive even integer, held at every point.
       boundary: ``"one-sided"`` or ``"periodic"``, or a tuple with one per differentiated axis.
@@ -292,7 +293,9 @@ def divergence(
     Args:
       F: ``k`` component arrays of one ``k``-D shape (a sequence, or an array ``(k, *shape)``),
         in axis order.
-      *varargs: the spacing, as in :func:`jaxgrad.gradient`, one entry per spatial axis.
+      *varargs: the spacing, as in :func:`jaxgrad.gradient`, one entry per spatial axis; or
+        curvilinear coordinates, one array of the components' shape per axis (component ``a``
+        belongs to coordinate array ``a``).
       accuracy: the order of accuracy, a positive even integer, held at every point.
       boundary: ``"one-sided"`` or ``"periodic"``, or a tuple with one per spatial axis.
       period: for periodic axes given by coordinates: a scalar or a tuple (entries may be ``None``).
@@ -325,7 +328,9 @@ def curl(
 
     Args:
       F: 2 or 3 component arrays of one 2-D or 3-D shape (a sequence or an array ``(k, *shape)``).
-      *varargs: the spacing, as in :func:`jaxgrad.gradient`, one entry per spatial axis.
+      *varargs: the spacing, as in :func:`jaxgrad.gradient`, one entry per spatial axis; or
+        curvilinear coordinates, one array of the components' shape per axis (component ``a``
+        belongs to coordinate array ``a``; listing them as ``(Y, X)`` changes the curl's sign).
       accuracy: the order of accuracy, a positive even integer, held at every point.
       boundary: ``"one-sided"`` or ``"periodic"``, or a tuple with one per spatial axis.
       period: for periodic axes given by coordinates: a scalar or a tuple (entries may be ``None``).
