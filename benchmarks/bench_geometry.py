@@ -16,6 +16,7 @@ Run:  python benchmarks/bench_geometry.py [--quick] [--rounds N]
 from __future__ import annotations
 
 import argparse
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -30,6 +31,10 @@ def loss_of(fn):
     return jax.jit(jax.grad(lambda f, *a: sum(jnp.sum(o**2) for o in jax.tree.leaves(fn(f, *a)))))
 
 
+def _gradient_with(steps, f, *coordinates):
+    return jaxgrad.gradient(f, *steps, *coordinates)
+
+
 def curvilinear_tables(quick: bool):
     rng = np.random.default_rng(0)
     for shape in ([(512, 512), (64, 64, 64)] if quick else [(1024, 1024), (96, 96, 96)]):
@@ -39,19 +44,19 @@ def curvilinear_tables(quick: bool):
         # A sheared, gently curved grid (every coordinate array depends on every index).
         coords = [jnp.asarray(index[a] + 0.2 * index[(a + 1) % k] + 0.05 * np.sin(index[(a + 2) % k])) for a in range(k)]
         f = jnp.asarray(rng.standard_normal(shape, dtype=np.float32))
-        steps = [0.5] * k
         one_d = [jnp.asarray(x + 0.01 * np.sin(x)) for x in axes]  # uneven 1-D coordinates
         variants = {
-            "rectilinear (scalar steps)": (lambda f: jaxgrad.gradient(f, *steps), ()),
-            "1-D coordinates": (lambda f, *x: jaxgrad.gradient(f, *x), one_d),
-            "curvilinear (full-shape coordinates)": (lambda f, *X: jaxgrad.gradient(f, *X), coords),
+            "rectilinear (scalar steps)": ((0.5,) * k, ()),
+            "1-D coordinates": ((), one_d),
+            "curvilinear (full-shape coordinates)": ((), coords),
         }
         name = "x".join(map(str, shape))
         for mode in ("forward", "jax.grad of sum(out**2)"):
             impls = {}
-            for label, (fn, args) in variants.items():
+            for label, (steps, args) in variants.items():
+                fn = functools.partial(_gradient_with, steps)
                 run = jax.jit(fn) if mode == "forward" else loss_of(fn)
-                impls[label] = (lambda run, f, args: lambda: run(f, *args))(run, f, args)
+                impls[label] = functools.partial(run, f, *args)
             yield f"gradient, {name}, {mode}", impls, "rectilinear (scalar steps)"
 
 
