@@ -3,7 +3,7 @@
 * curvilinear ``gradient(f, X, Y[, Z])`` (full-shape coordinate arrays) against the rectilinear
   ``gradient(f, hx, hy[, hz])`` and against 1-D coordinates;
 * ``spherical_gradient / divergence / curl / laplacian`` on a latitude/longitude grid against
-  ``gradient(edge_order=2)``, ``divergence``, ``curl`` and ``laplacian`` with scalar steps (the
+  ``derivative`` along both axes, ``divergence``, ``curl`` and ``laplacian`` with scalar steps (the
   same stencils at accuracy 2; longitude periodic in both).
 
 Every row runs inside ``jax.jit``, forward and under ``jax.grad`` of a loss ``sum(out**2)`` with
@@ -66,12 +66,15 @@ def sphere_tables(quick: bool):
     lon = np.arange(nlon) * (360.0 / nlon)
     h = (float(lat[1] - lat[0]), float(lon[1] - lon[0]))
     rng = np.random.default_rng(1)
-    f, u, v = (jnp.asarray(rng.standard_normal((nlat, nlon), dtype=np.float32)) for _ in range(3))
+    f = jnp.asarray(rng.standard_normal((nlat, nlon), dtype=np.float32))
     b = ("one-sided", "periodic")
     pairs = {
-        "gradient": (lambda f: jaxgrad.spherical_gradient(f, lat, lon), lambda f: jaxgrad.gradient(f, *h, edge_order=2)),
-        "divergence": (lambda f: jaxgrad.spherical_divergence(f, v, lat, lon), lambda f: jaxgrad.divergence([f, v], *h, boundary=b)),
-        "curl": (lambda f: jaxgrad.spherical_curl(f, v, lat, lon), lambda f: jaxgrad.curl([f, v], *h, boundary=b)),
+        # numpy's gradient has no periodic axis: the two derivatives, longitude periodic, instead.
+        "gradient": (lambda f: jaxgrad.spherical_gradient(f, lat, lon),
+                     lambda f: (jaxgrad.derivative(f, h[1], axis=-1, boundary="periodic"), jaxgrad.derivative(f, h[0], axis=-2))),
+        # f as both components, so that it is differentiated along both axes in both rows.
+        "divergence": (lambda f: jaxgrad.spherical_divergence(f, f, lat, lon), lambda f: jaxgrad.divergence([f, f], *h, boundary=b)),
+        "curl": (lambda f: jaxgrad.spherical_curl(f, f, lat, lon), lambda f: jaxgrad.curl([f, f], *h, boundary=b)),
         "laplacian": (lambda f: jaxgrad.spherical_laplacian(f, lat, lon), lambda f: jaxgrad.laplacian(f, *h, boundary=b)),
     }
     for mode in ("forward", "jax.grad of sum(out**2)"):
