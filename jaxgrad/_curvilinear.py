@@ -110,7 +110,11 @@ def coordinate_arrays(varargs: Sequence[Any], shape: tuple[int, ...], what: str)
             f"the field's shape per axis) are taken by gradient, divergence, curl and laplacian"
         )
     if k not in (2, 3):
-        raise ValueError(f"curvilinear coordinates are supported on 2-D and 3-D grids, got a field of shape {shape}")
+        shapes = [np.shape(v) for v in varargs]
+        raise ValueError(
+            f"each spacing argument must be a scalar or a 1-D coordinate array (or, on 2-D and 3-D grids, all of "
+            f"them curvilinear coordinate arrays of the grid's shape); got shapes {shapes} for a grid of shape {shape}"
+        )
     if len(varargs) != k:
         raise TypeError(
             f"curvilinear coordinates need one coordinate array per axis: got {len(varargs)} spacing arguments "
@@ -119,20 +123,22 @@ def coordinate_arrays(varargs: Sequence[Any], shape: tuple[int, ...], what: str)
     ranks = [rank(v, f"spacing argument {i}") if not isinstance(v, (str, bytes)) and v is not None else -1
              for i, v in enumerate(varargs)]
     full = next(i for i, r in enumerate(ranks) if r >= 2)
-    out = []
-    for i, (v, r) in enumerate(zip(varargs, ranks)):
+    for i, r in enumerate(ranks):
         if r < 2:
+            v = varargs[i]
             kind = "a scalar step" if r == 0 else "a 1-D coordinate array" if r == 1 else repr(v)
             raise ValueError(
-                f"spacing argument {i} is {kind}, but spacing argument {full} is a coordinate array of "
-                f"shape {np.shape(varargs[full])}: curvilinear coordinates need one array of the grid's shape "
-                f"{shape} for every axis (or pass only scalars and 1-D coordinate arrays)"
+                f"spacing argument {i} is {kind}, but spacing argument {full} has shape "
+                f"{np.shape(varargs[full])}: curvilinear coordinates need one array of the grid's shape {shape} "
+                f"per axis; otherwise each spacing argument must be a scalar or a 1-D coordinate array"
             )
+    out = []
+    for i, v in enumerate(varargs):
         x = v if isinstance(v, (jax.Array, np.ndarray)) else np.asarray(v)
         if tuple(x.shape) != tuple(shape):
             raise ValueError(
                 f"spacing argument {i} has shape {tuple(x.shape)}, but curvilinear coordinates must have the "
-                f"grid's shape {shape}"
+                f"grid's shape {shape} (other spacing arguments are a scalar or a 1-D coordinate array)"
             )
         dtype = np.dtype(x.dtype)
         if dtype == np.dtype(bool) or not (jnp.issubdtype(dtype, jnp.integer) or jnp.issubdtype(dtype, jnp.floating)):
