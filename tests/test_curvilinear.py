@@ -75,7 +75,7 @@ def meshgrid_against_1d(shape, tol):
     for edge_order in (1, 2) if len(shape) == 2 else (2,):
         for got, want in zip(jaxgrad.gradient(f, *X, edge_order=edge_order), jaxgrad.gradient(f, *xs, edge_order=edge_order)):
             close(got, want, 10 * tol)
-    for accuracy in (2, 4) if len(shape) == 2 else (2,):
+    for accuracy in (2, 4) if len(shape) == 2 and tol < 1e-10 else (2,):
         close(jaxgrad.laplacian(f, *X, accuracy=accuracy), jaxgrad.laplacian(f, *xs, accuracy=accuracy), 10 * tol)
         close(jaxgrad.divergence(F, *X, accuracy=accuracy), jaxgrad.divergence(F, *xs, accuracy=accuracy), 10 * tol)
         for got, want in zip(jax.tree.leaves(jaxgrad.curl(F, *X, accuracy=accuracy)),
