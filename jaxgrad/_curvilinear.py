@@ -42,7 +42,6 @@ from jaxgrad._args import (
 from jaxgrad._core import add_all, axis_stencil, derivative_along, min_points, real_dtype, to_output, to_working
 from jaxgrad._halo import Layout, apply_along
 from jaxgrad._launch import Plan, kernel
-from jaxgrad._stencils import stencil
 
 Array = jax.Array
 Matrix = list[list[Any]]
@@ -289,8 +288,8 @@ def _slice(x: Array, axis: int, start: int, stop: int) -> Array:
 def _gradient_by_blocks(g: Array, coords: Sequence[Any], space: IndexSpace) -> list[Array]:
     """The same values, faster on one device: the interior (every index from 1 to n - 2 on every
     axis) is one elementwise expression of shifted slices, which XLA fuses into a single loop over
-    ``f`` and the coordinates; each face (first or last sample row along an axis) is computed on
-    its own thin row, with the one-sided difference across it. (Composing whole-array stencils instead writes every index derivative to
+    ``f`` and the coordinates; the faces come from the general path on slabs as thick as the
+    one-sided windows. (Composing whole-array stencils instead writes every index derivative to
     memory: 2-4x slower on XLA:CPU. How the faces are joined, by concatenation in 2-D and by
     in-place updates of the padded interior in 3-D, was the faster of the two in each case.)"""
     k = len(coords)
@@ -322,22 +321,9 @@ def _gradient_by_blocks(g: Array, coords: Sequence[Any], space: IndexSpace) -> l
     width = space.edge_order + 1
 
     def face(axis: int, lo: int, hi: int, row: int) -> list[Array]:
-        """The first (``row`` 0) or last (-1) sample row along ``axis``: the one-sided difference
-        across it from the ``width`` rows of the window ``lo:hi``, the usual stencils along it
-        (on the thin row itself), and the chain rule."""
-        n = g.shape[axis]
-        offsets = list(range(width)) if row == 0 else list(range(1 - width, 1))
-        weights = [float(w) for w in stencil(1, offsets)]
-        at = 0 if row == 0 else n - 1
-
-        def derivatives(x: Array) -> list[Array]:
-            across = add_all(w * _slice(x, axis, at + o, at + o + 1) for w, o in zip(weights, offsets) if w)
-            thin = _slice(x, axis, at, at + 1)
-            return [across if b == axis else space.d(thin, b) for b in range(k)]
-
-        K_face = inverse_of([derivatives(X) for X in C])
-        d_face = derivatives(g)
-        return [_physical([[w.astype(rd) for w in r] for r in K_face], d_face, a) for a in range(k)]
+        slab = lambda x: _slice(x, axis, lo, hi or x.shape[axis])
+        rows = _gradient_everywhere(slab(g), [slab(X) for X in coords], space)
+        return [_slice(r, axis, row, row + 1 or r.shape[axis]) for r in rows]
 
     if k == 2:
         # Joined axis by axis (last axis first): faces span the axes already joined and the
