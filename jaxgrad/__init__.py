@@ -8,18 +8,23 @@ The public API is a flat re-export of the private modules, in layers (see the Ar
 * ``_core``: one derivative along one axis; dtype rules.
 * ``_args`` and ``_launch``: validation, and the one launch path every public function takes.
 * ``_gradient``, ``_derivative``, ``_operators``, ``_penalties``, ``_checks``: the public functions.
+* ``_curvilinear`` (curvilinear coordinates, reached through gradient and the operators) and
+  ``_sphere`` (latitude/longitude grids): geometry.
 """
 
 from typing import Any
 
 from jaxgrad._checks import check_spacing
+from jaxgrad._curvilinear import check_grid
 from jaxgrad._derivative import derivative, derivative_matrix
 from jaxgrad._gradient import gradient
 from jaxgrad._operators import curl, divergence, hessian, jacobian, laplacian
 from jaxgrad._penalties import smoothness, total_variation
+from jaxgrad._sphere import spherical_curl, spherical_divergence, spherical_gradient, spherical_laplacian
 from jaxgrad._stencils import stencil
 
 __all__ = [
+    "check_grid",
     "check_spacing",
     "curl",
     "derivative",
@@ -30,6 +35,10 @@ __all__ = [
     "jacobian",
     "laplacian",
     "smoothness",
+    "spherical_curl",
+    "spherical_divergence",
+    "spherical_gradient",
+    "spherical_laplacian",
     "stencil",
     "total_variation",
 ]

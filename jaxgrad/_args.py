@@ -365,3 +365,14 @@ def stack_components(F: Any, name: str = "F") -> Array | np.ndarray:
     if F.ndim < 2:
         raise ValueError(f"{name} must be a sequence of component arrays or an array of shape (m, *shape), got shape {F.shape}")
     return F
+
+
+def check_cval(cval: Any, boundaries: tuple[str, ...], f_dtype: Any) -> Any:
+    """``cval``, checked: a scalar that fits ``f``'s dtype, and nonzero only with a constant
+    boundary (elsewhere it would be silently ignored)."""
+    cval = normalize_cval(cval)
+    if jnp.iscomplexobj(cval) and not jnp.issubdtype(f_dtype, jnp.complexfloating):
+        raise TypeError(f"cval is complex ({cval!r}), but f is real ({np.dtype(f_dtype)})")
+    if "constant" not in boundaries and not is_traced(cval) and np.asarray(cval) != 0:
+        raise ValueError(f"cval={cval!r} is given, but no boundary is 'constant' (boundary {boundaries})")
+    return cval

@@ -14,6 +14,7 @@ from jaxgrad._args import (
     Boundary,
     Scheme,
     as_field,
+    check_cval,
     is_traced,
     normalize_accuracy,
     normalize_axes,
@@ -59,17 +60,6 @@ def prepare_axis(
             f"{accuracy} ({kind}, {grid} grid): at least {needed} points are required"
         )
     return spacing, period
-
-
-def check_cval(cval: Any, boundaries: tuple[str, ...], f_dtype: Any) -> Any:
-    """``cval``, checked: a scalar that fits ``f``'s dtype, and nonzero only with a constant
-    boundary (elsewhere it would be silently ignored)."""
-    cval = normalize_cval(cval)
-    if jnp.iscomplexobj(cval) and not jnp.issubdtype(f_dtype, jnp.complexfloating):
-        raise TypeError(f"cval is complex ({cval!r}), but f is real ({np.dtype(f_dtype)})")
-    if "constant" not in boundaries and not is_traced(cval) and np.asarray(cval) != 0:
-        raise ValueError(f"cval={cval!r} is given, but no boundary is 'constant' (boundary {boundaries})")
-    return cval
 
 
 @kernel

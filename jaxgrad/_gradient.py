@@ -11,6 +11,7 @@ from jax.typing import ArrayLike
 from jaxgrad._args import (
     Boundary,
     as_field,
+    check_cval,
     normalize_axes,
     normalize_boundaries,
     normalize_int,
@@ -22,8 +23,8 @@ from jaxgrad._args import (
     spread_spacing,
 )
 from jaxgrad._core import axis_stencil, real_dtype, to_output, to_working
+from jaxgrad._curvilinear import is_curvilinear, plan_gradient
 from jaxgrad._dates import DatetimeUnit, convert_dates
-from jaxgrad._derivative import check_cval
 from jaxgrad._halo import Halo, Layout, apply_along
 from jaxgrad._launch import Plan, kernel, launch
 from jaxgrad._masks import gradient_plan
@@ -51,6 +52,9 @@ def _plan(
     f: Any, *varargs: Any, axis: Any, edge_order: Any, boundary: Any = "one-sided", period: Any = None,
     cval: Any = 0.0, datetime_unit: Any = None,
 ) -> Plan:
+    if is_curvilinear(varargs):  # one full-shape coordinate array per axis (_curvilinear.py)
+        return plan_gradient(f, varargs, axis=axis, edge_order=edge_order, boundary=boundary, period=period, cval=cval,
+                             datetime_unit=datetime_unit)
     varargs, period = convert_dates(varargs, datetime_unit, period)  # dates: float offsets, on the host
     f = as_field(f)
     axes = normalize_axes(axis, f.ndim)
@@ -116,6 +120,9 @@ def gradient(
         one entry per differentiated axis, each a scalar step or a 1-D coordinate array as long as
         that axis. Coordinates may be numpy ``datetime64`` or ``timedelta64`` arrays (strictly
         monotone, no NaT) and steps ``timedelta64`` scalars: see ``datetime_unit``.
+        Or, for a 2-D or 3-D ``f`` and ``axis=None``, one coordinate array of ``f``'s full shape
+        per axis (curvilinear coordinates: the result is the gradient with respect to them; see
+        the page "Curvilinear and spherical grids").
       axis: ``None`` (every axis), an int or a tuple of ints; negative values count from the end.
       edge_order: 1 or 2, the accuracy order of the one-sided differences at the edges (of
         ``"one-sided"`` axes only).

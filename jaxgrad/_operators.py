@@ -17,6 +17,7 @@ from jax.typing import ArrayLike
 from jaxgrad._args import (
     Boundary,
     as_field,
+    check_cval,
     normalize_accuracy,
     normalize_axes,
     normalize_boundaries,
@@ -25,7 +26,8 @@ from jaxgrad._args import (
     stack_components,
 )
 from jaxgrad._core import add_all, derivative_along, to_output, to_working
-from jaxgrad._derivative import check_cval, prepare_axis
+from jaxgrad._curvilinear import is_curvilinear, plan_operator
+from jaxgrad._derivative import prepare_axis
 from jaxgrad._halo import Halo, Layout
 from jaxgrad._launch import Kernel, Plan, kernel, launch
 
@@ -123,6 +125,9 @@ def _scalar_plan(
     cval: Any, what: str,
 ) -> Plan:
     f = as_field(f)
+    if is_curvilinear(varargs):  # one full-shape coordinate array per axis (_curvilinear.py)
+        return plan_operator(f, varargs, axis=axis, accuracy=accuracy, boundary=boundary, period=period, cval=cval,
+                             what=what, field=False)
     axes = normalize_axes(axis, f.ndim)
     if not axes:
         raise ValueError(f"{what} needs at least one axis to differentiate; f has shape {f.shape}")
@@ -155,6 +160,9 @@ def _field_plan(
             f"{what} got {len(varargs)} spacing arguments for a field read as {m} components on a {k}-D grid "
             f"of shape {shape}: the leading axis of an array field holds the components"
         )
+    if is_curvilinear(varargs):  # one full-shape coordinate array per axis (_curvilinear.py)
+        return plan_operator(F, varargs, axis=None, accuracy=accuracy, boundary=boundary, period=period, cval=cval,
+                             what=what, field=True)
     grid, accuracy = prepare_grid(shape, varargs, tuple(range(k)), (1,), accuracy, boundary, period, what)
     cval = check_cval(cval, grid.boundaries, F.dtype)
     static = {"static": (grid.axes, grid.boundaries), "accuracy": accuracy}
@@ -182,7 +190,8 @@ def laplacian(
     Args:
       f: the samples of a scalar field.
       *varargs: the spacing, as in :func:`jaxgrad.gradient`: nothing, one scalar, or one scalar or
-        1-D coordinate array per differentiated axis.
+        1-D coordinate array per differentiated axis; or curvilinear coordinates, one array of
+        ``f``'s full shape per axis (2-D or 3-D, ``axis=None``).
       axis: ``None`` (every axis), an int or a tuple of ints.
       accuracy: the order of accuracy, a positive even integer, held at every point.
       boundary: ``"one-sided"``, ``"periodic"`` (alias ``"wrap"``), or a padding mode
@@ -290,7 +299,9 @@ def divergence(
     Args:
       F: ``k`` component arrays of one ``k``-D shape (a sequence, or an array ``(k, *shape)``),
         in axis order.
-      *varargs: the spacing, as in :func:`jaxgrad.gradient`, one entry per spatial axis.
+      *varargs: the spacing, as in :func:`jaxgrad.gradient`, one entry per spatial axis; or
+        curvilinear coordinates, one array of the components' shape per axis (component ``a``
+        belongs to coordinate array ``a``).
       accuracy: the order of accuracy, a positive even integer, held at every point.
       boundary: ``"one-sided"``, ``"periodic"`` (alias ``"wrap"``), or a padding mode
         (``"reflect"``, ``"mirror"``, ``"nearest"``, ``"constant"``; see :func:`jaxgrad.derivative`),
@@ -326,7 +337,9 @@ def curl(
 
     Args:
       F: 2 or 3 component arrays of one 2-D or 3-D shape (a sequence or an array ``(k, *shape)``).
-      *varargs: the spacing, as in :func:`jaxgrad.gradient`, one entry per spatial axis.
+      *varargs: the spacing, as in :func:`jaxgrad.gradient`, one entry per spatial axis; or
+        curvilinear coordinates, one array of the components' shape per axis (component ``a``
+        belongs to coordinate array ``a``; listing them as ``(Y, X)`` changes the curl's sign).
       accuracy: the order of accuracy, a positive even integer, held at every point.
       boundary: ``"one-sided"``, ``"periodic"`` (alias ``"wrap"``), or a padding mode
         (``"reflect"``, ``"mirror"``, ``"nearest"``, ``"constant"``; see :func:`jaxgrad.derivative`),

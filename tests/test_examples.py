@@ -77,3 +77,19 @@ def test_edges_and_gaps(tmp_path):
     assert r["runs_checked"] >= 8 and r["worst_run_vs_numpy"] < 1e-3
     assert r["grad_finite"] and r["grad_zero_in_gaps"]
     assert (tmp_path / "edges_and_gaps.png").stat().st_size > 10_000
+
+
+def test_sphere_slopes(tmp_path):
+    r = _load("sphere_slopes").main(fast=True, out=str(tmp_path))
+    assert 50.0 < r["mean_slope_land"] < 300.0 and r["mean_slope_sea"] < r["mean_slope_land"]  # m/km
+    # The flat-Earth shortcut is off by the change of cos(latitude) across the map, and no more.
+    assert 0.01 < r["flat_earth_max_rel_error"] <= 1.02 * r["expected_flat_earth_error"]
+    assert (tmp_path / "sphere_slopes.png").stat().st_size > 10_000
+
+
+def test_curvilinear(tmp_path):
+    r = _load("curvilinear").main(fast=True, out=str(tmp_path))
+    orders = r["orders"]
+    assert orders["gradient, edge_order=2"] > 1.7 and orders["laplacian, accuracy=2"] > 1.7
+    assert orders["laplacian, accuracy=4"] > 3.4 and orders["gradient, edge_order=1"] > 0.9
+    assert (tmp_path / "curvilinear.png").exists()

@@ -1,0 +1,215 @@
+"""Curvilinear coordinates in gradient, laplacian, divergence and curl (jaxgrad/_curvilinear.py):
+exactness on affine grids, agreement with 1-D coordinates on meshgrids, convergence on a polar
+grid, differentiability with respect to the coordinates, transformations, errors."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.experimental import checkify
+from jax.test_util import check_grads
+
+import jaxgrad
+
+
+def affine(kind, shape):
+    """Coordinates of an affine grid (sheared, rotated or scaled), far from the origin."""
+    idx = np.meshgrid(*[np.arange(n, dtype=np.float64) for n in shape], indexing="ij")
+    k = len(shape)
+    if kind == "scaled":
+        A = np.diag([0.5, 2.0, 0.25][:k])
+    elif kind == "sheared":
+        A = np.eye(k) + np.triu(np.full((k, k), 0.4), 1)
+    else:  # rotated and scaled
+        t = 0.6
+        R = np.array([[np.cos(t), -np.sin(t), 0], [np.sin(t), np.cos(t), 0], [0, 0, 1]])
+        A = (R @ np.diag([0.7, 1.3, 0.9]))[:k, :k]
+    return [sum(A[a, b] * idx[b] for b in range(k)) + 10.0 * (a + 1) for a in range(k)]
+
+
+def close(got, want, tol):
+    got, want = np.asarray(got), np.asarray(want)
+    err = float(np.max(np.abs(got - want)))
+    assert err <= tol * (1.0 + float(np.max(np.abs(want)))), f"max difference {err}"
+
+
+@pytest.mark.parametrize("shape", [(7, 6), (6, 7, 6)], ids=["2-D", "3-D"])
+@pytest.mark.parametrize("kind", ["scaled", "sheared", "rotated"])
+def test_linear_fields_are_exact_on_affine_grids_edges_included(x64, kind, shape):
+    X = affine(kind, shape)
+    k = len(shape)
+    c = np.array([2.0, -3.0, 0.5][:k])
+    f = 1.0 + sum(ci * Xi for ci, Xi in zip(c, X))
+    for edge_order in (1, 2) if k == 2 else (2,):
+        for got, want in zip(jaxgrad.gradient(f, *X, edge_order=edge_order), c):
+            close(got, np.full(shape, want), 1e-12)
+    # Fields linear in the coordinates: divergence trace(A), curl of A x the antisymmetric part.
+    M = np.arange(1.0, 1.0 + k * k).reshape(k, k) / 3.0
+    F = [sum(M[a, b] * X[b] for b in range(k)) for a in range(k)]
+    for accuracy in (2,):  # higher accuracies: the polar grid's convergence test
+        close(jaxgrad.divergence(F, *X, accuracy=accuracy), np.full(shape, np.trace(M)), 1e-11)
+        curl = jaxgrad.curl(F, *X, accuracy=accuracy)
+        if k == 2:
+            close(curl, np.full(shape, M[1, 0] - M[0, 1]), 1e-11)
+        else:
+            want = (M[2, 1] - M[1, 2], M[0, 2] - M[2, 0], M[1, 0] - M[0, 1])
+            for got, w in zip(curl, want):
+                close(got, np.full(shape, w), 1e-11)
+        # Quadratic fields are exact too: the Laplacian of |X|^2 is 2k.
+        close(jaxgrad.laplacian(sum(Xi**2 for Xi in X), *X, accuracy=accuracy), np.full(shape, 2.0 * k), 1e-10)
+
+
+@pytest.mark.parametrize("shape, x64_on", [((7, 6), False), ((7, 6), True), ((6, 7, 6), True)],
+                         ids=["2-D-float32", "2-D-float64", "3-D-float64"])
+def test_meshgrid_coordinates_equal_the_1d_coordinate_result(shape, x64_on):
+    with jax.enable_x64(x64_on):
+        meshgrid_against_1d(shape, 1e-12 if x64_on else 2e-5)
+
+
+def meshgrid_against_1d(shape, tol):
+    rng = np.random.default_rng(0)
+    xs = [np.arange(n) * h - 3.0 for n, h in zip(shape, (0.5, 0.25, 2.0))]  # exactly uniform
+    X = np.meshgrid(*xs, indexing="ij")
+    f = rng.standard_normal(shape)
+    F = rng.standard_normal((len(shape), *shape))
+    for edge_order in (1, 2) if len(shape) == 2 else (2,):
+        for got, want in zip(jaxgrad.gradient(f, *X, edge_order=edge_order), jaxgrad.gradient(f, *xs, edge_order=edge_order)):
+            close(got, want, 10 * tol)
+    for accuracy in (2, 4) if len(shape) == 2 and tol < 1e-10 else (2,):
+        close(jaxgrad.laplacian(f, *X, accuracy=accuracy), jaxgrad.laplacian(f, *xs, accuracy=accuracy), 10 * tol)
+        close(jaxgrad.divergence(F, *X, accuracy=accuracy), jaxgrad.divergence(F, *xs, accuracy=accuracy), 10 * tol)
+        for got, want in zip(jax.tree.leaves(jaxgrad.curl(F, *X, accuracy=accuracy)),
+                             jax.tree.leaves(jaxgrad.curl(F, *xs, accuracy=accuracy))):
+            close(got, want, 10 * tol)
+
+
+def polar(n, *, full=True):
+    """A polar grid of n radii in [1, 2] and 2n angles (the whole circle, axis 1 periodic)."""
+    r = np.linspace(1.0, 2.0, n)
+    t = np.arange(2 * n) * (2 * np.pi / (2 * n)) if full else np.linspace(0.2, 1.7, 2 * n)
+    R, T = np.meshgrid(r, t, indexing="ij")
+    return R * np.cos(T), R * np.sin(T)
+
+
+def polar_errors(n, accuracy):
+    X, Y = polar(n)
+    f = np.sin(X) * np.exp(0.5 * Y)
+    fx, fy = np.cos(X) * np.exp(0.5 * Y), 0.5 * np.sin(X) * np.exp(0.5 * Y)
+    lap = -f + 0.25 * f
+    b = ("one-sided", "periodic")
+    grad = jaxgrad.gradient(f, X, Y, edge_order=2)
+    return [
+        max(np.abs(np.asarray(grad[0]) - fx).max(), np.abs(np.asarray(grad[1]) - fy).max()),
+        np.abs(np.asarray(jaxgrad.laplacian(f, X, Y, accuracy=accuracy, boundary=b)) - lap).max(),
+        np.abs(np.asarray(jaxgrad.divergence([fx, fy], X, Y, accuracy=accuracy, boundary=b)) - lap).max(),
+        np.abs(np.asarray(jaxgrad.curl([-fy, fx], X, Y, accuracy=accuracy, boundary=b)) - lap).max(),
+    ]
+
+
+@pytest.mark.parametrize("accuracy", [2, 4])
+def test_measured_convergence_on_a_polar_grid(x64, accuracy):
+    errors = np.array([polar_errors(n, accuracy) for n in (16, 32)])
+    slopes = np.log2(errors[0] / errors[1])
+    wanted = [1.8, accuracy - 0.3, accuracy - 0.3, accuracy - 0.3]  # gradient: edge_order=2
+    assert np.all(slopes >= wanted), f"measured orders {slopes} (gradient, laplacian, divergence, curl)"
+
+
+def test_listing_the_arrays_as_y_x_reverses_the_orientation(x64):
+    X, Y = polar(8, full=False)
+    F = [np.sin(X + 2 * Y), X * Y]
+    close(jaxgrad.curl(F[::-1], Y, X), -np.asarray(jaxgrad.curl(F, X, Y)), 1e-12)
+    gx, gy = jaxgrad.gradient(F[0], X, Y)
+    gy2, gx2 = jaxgrad.gradient(F[0], Y, X)
+    close(gx2, gx, 1e-12)
+    close(gy2, gy, 1e-12)
+
+
+def test_check_grads_with_respect_to_values_and_coordinates(x64):
+    X, Y = polar(4, full=False)
+    f = np.sin(X) * Y
+    check_grads(lambda f, X, Y: jaxgrad.gradient(f, X, Y, edge_order=2)[0], (f, X, Y), order=1, modes=["rev"])
+    check_grads(lambda f, X, Y: jaxgrad.laplacian(f, X, Y), (f, X, Y), order=1, modes=["rev"])
+
+
+def test_jit_and_vmap_agree_with_eager(x64):
+    X, Y = polar(6, full=False)
+    rng = np.random.default_rng(1)
+    fs = rng.standard_normal((3, *X.shape))
+    Xs = X + 0.01 * rng.standard_normal((3, *X.shape))
+    eager = [jaxgrad.gradient(f, x, Y) for f, x in zip(fs, Xs)]
+    jitted = jax.jit(lambda f, x: jaxgrad.gradient(f, x, Y))
+    mapped = jax.vmap(lambda f, x: jaxgrad.gradient(f, x, Y))(fs, Xs)
+    for i, want in enumerate(eager):
+        for a in range(2):
+            close(jitted(fs[i], Xs[i])[a], want[a], 1e-12)
+            close(mapped[a][i], want[a], 1e-12)
+
+
+def test_complex_and_low_precision_fields_keep_their_dtype():
+    X, Y = polar(6, full=False)
+    f = (X + 1j * Y).astype(np.complex64)
+    gx, gy = jaxgrad.gradient(f, X, Y)
+    assert gx.dtype == jnp.complex64
+    close(gx, np.ones_like(X), 1e-4)
+    close(gy, np.full(X.shape, 1j), 1e-4)
+    assert jaxgrad.laplacian(jnp.asarray(X, jnp.bfloat16), X, Y).dtype == jnp.bfloat16
+
+
+def test_a_singular_grid_gives_non_finite_values_and_check_grid_finds_it():
+    i, j = np.meshgrid(np.arange(5.0), np.arange(6.0), indexing="ij")
+    X, Y = i, np.where(j < 3, j, 3.0 + 0.0 * j)  # columns 3.. collapse onto one line: J singular there
+    gx, _ = jaxgrad.gradient(i * j, X, Y)
+    assert not np.all(np.isfinite(np.asarray(gx))) and np.all(np.isfinite(np.asarray(gx)[:, :2]))
+    with pytest.raises(ValueError, match="singular"):
+        jaxgrad.check_grid(X, Y)
+    with pytest.raises(ValueError, match="folds over itself"):
+        jaxgrad.check_grid(i, np.abs(j - 2.5))
+    sheared = j + 0.3 * i
+    assert all(a is b for a, b in zip(jaxgrad.check_grid(i, sheared), (i, sheared)))
+    checked = jax.jit(checkify.checkify(lambda x, y: jaxgrad.gradient(i * j, *jaxgrad.check_grid(x, y)),
+                                        errors=checkify.user_checks))
+    err, _ = checked(X, Y)
+    assert "singular" in err.get()
+    err, _ = checked(i, j + 0.3 * i)
+    assert err.get() is None
+
+
+def test_bad_curvilinear_input_raises_errors_naming_the_argument():
+    X, Y = polar(4, full=False)
+    f = np.ones_like(X)
+    with pytest.raises(ValueError, match="spacing argument 1 has shape"):
+        jaxgrad.gradient(f, X, Y[:, :-1])
+    with pytest.raises(ValueError, match="spacing argument 1 is a 1-D coordinate array, but spacing argument 0"):
+        jaxgrad.gradient(f, X, np.arange(X.shape[1]))
+    with pytest.raises(ValueError, match="spacing argument 0 is a scalar step"):
+        jaxgrad.laplacian(f, 0.5, Y)
+    with pytest.raises(ValueError, match="axis=0 cannot be combined with curvilinear"):
+        jaxgrad.gradient(f, X, Y, axis=0)
+    with pytest.raises(ValueError, match="axis=1 cannot be combined with curvilinear"):
+        jaxgrad.laplacian(f, X, Y, axis=1)
+    with pytest.raises(TypeError, match="one coordinate array per axis"):
+        jaxgrad.gradient(f, X)
+    with pytest.raises(ValueError, match="a hessian takes scalar steps or 1-D coordinate arrays"):
+        jaxgrad.hessian(f, X, Y)
+    with pytest.raises(ValueError, match="period is not used with curvilinear"):
+        jaxgrad.laplacian(f, X, Y, boundary="periodic", period=1.0)
+    with pytest.raises(ValueError, match="contains NaN or inf"):
+        jaxgrad.divergence([f, f], np.where(X > 1.5, np.nan, X), Y)
+    with pytest.raises(ValueError, match="too few"):
+        jaxgrad.laplacian(f[:, :3], X[:, :3], Y[:, :3], accuracy=4)
+    with pytest.raises(TypeError, match="must hold real numbers"):
+        jaxgrad.gradient(f, X + 0j, Y)
+
+
+@pytest.mark.parametrize("shape, edge_order", [((9, 8), 1), ((6, 7, 5), 2)], ids=["2-D", "3-D"])
+def test_the_fused_blocks_of_large_grids_equal_the_general_path(x64, shape, edge_order):
+    from jaxgrad import _curvilinear as cv
+
+    rng = np.random.default_rng(3)
+    X = [x + 0.1 * rng.standard_normal(shape) for x in np.meshgrid(*[np.arange(n, dtype=float) for n in shape], indexing="ij")]
+    f = rng.standard_normal(shape)
+    space = cv.IndexSpace((False,) * len(shape), None, edge_order=edge_order)
+    by_blocks = jax.jit(lambda f, *X: cv._gradient_by_blocks(f, X, space))(f, *X)
+    everywhere = jax.jit(lambda f, *X: cv._gradient_everywhere(f, X, space))(f, *X)
+    for got, want in zip(by_blocks, everywhere):
+        close(got, want, 1e-12)
