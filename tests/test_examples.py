@@ -84,6 +84,8 @@ def test_sphere_slopes(tmp_path):
     assert 50.0 < r["mean_slope_land"] < 300.0 and r["mean_slope_sea"] < r["mean_slope_land"]  # m/km
     # The flat-Earth shortcut is off by the change of cos(latitude) across the map, and no more.
     assert 0.01 < r["flat_earth_max_rel_error"] <= 1.02 * r["expected_flat_earth_error"]
+    # where=sea keeps the land out of the sea floor's slopes at the coast
+    assert r["mean_slope_coast_sea_floor"] < r["mean_slope_coast_unmasked"] and r["sea_floor_defined"] > 0.8
     assert (tmp_path / "sphere_slopes.png").stat().st_size > 10_000
 
 
