@@ -30,7 +30,7 @@ FUNCTIONS = {
     "total_variation": lambda f, w: jaxgrad.total_variation(f, X, 0.5, where=w),
     "grad of smoothness": jax.grad(lambda f, w: jaxgrad.smoothness(f, order=2, where=w)),
 }
-LAYOUTS = [("Auto", ("i", None)), ("Auto", (None, "i")), ("Explicit", ("i", None))]
+LAYOUTS = [("Auto", ("i", None)), ("Explicit", (None, "i"))]
 
 
 def leaves(out):
