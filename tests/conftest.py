@@ -38,3 +38,9 @@ def uneven_coordinates(rng: np.random.Generator, n: int, *, decreasing: bool = F
     steps = 1.0 + jitter * rng.uniform(-1.0, 1.0, n - 1)
     x = np.concatenate([[0.0], np.cumsum(steps)]) + rng.uniform(-3, 3)
     return x[::-1].copy() if decreasing else x
+
+
+def pytest_collection_modifyitems(items):
+    """The sharded run (minutes, in a subprocess) first: with several workers it then overlaps
+    the rest of the suite instead of running alone at the end."""
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/test_sharding.py::test_sharded_arrays"))

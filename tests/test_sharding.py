@@ -11,7 +11,8 @@ def test_sharded_arrays_match_one_device_and_keep_their_sharding():
     here = Path(__file__).parent
     env = dict(os.environ, JAXGRAD_SHARDED="1", JAX_PLATFORMS="cpu")
     env.pop("PYTEST_ADDOPTS", None)
-    command = [sys.executable, "-m", "pytest", str(here / "sharded"), "-q", "-rfE", "-p", "no:cacheprovider"]
+    # -n 0: one process (the suite's other workers keep the cores busy meanwhile)
+    command = [sys.executable, "-m", "pytest", str(here / "sharded"), "-q", "-rfE", "-p", "no:cacheprovider", "-n", "0"]
     run = subprocess.run(command, cwd=here.parent, capture_output=True, text=True, env=env, timeout=900)
     summary = run.stdout[-6000:] + run.stderr[-2000:]
     assert run.returncode == 0, f"the sharded tests failed (exit {run.returncode}):\n{summary}"

@@ -45,8 +45,6 @@ FUNCTIONS = {
     "grad of smoothness": jax.grad(lambda f: jaxgrad.smoothness(f, X, 0.5)),
     "jit(gradient)": jax.jit(lambda f: jaxgrad.gradient(f, axis=0)),
     "gradient reflect, constant": lambda f: jaxgrad.gradient(f, X, 0.5, boundary=("reflect", "constant"), cval=1.5),
-    "derivative forward, accuracy 3": lambda f: jaxgrad.derivative(f, X, axis=0, accuracy=3, scheme="forward"),
-    "laplacian mirror": lambda f: jaxgrad.laplacian(f, 0.3, 0.5, boundary="mirror", accuracy=4),
 }
 FIELDS = {
     "divergence": lambda F: jaxgrad.divergence(F, X, 0.5),
@@ -227,7 +225,7 @@ def test_nan_stays_local_across_shard_boundaries(grid):
 # and periodic, along both mesh axes (shards of 24 rows and 24 columns); 16 of the 72, fixed seed.
 _KINDS = [(a, o, acc, uniform, b) for a in (0, 1) for o in (1, 2, 3) for acc in (2, 4, 6)
           for uniform in (True, False) for b in ("one-sided", "periodic")]
-PICKED = [_KINDS[i] for i in np.random.default_rng(4).choice(len(_KINDS), 16, replace=False)]
+PICKED = [_KINDS[i] for i in np.random.default_rng(4).choice(len(_KINDS), 12, replace=False)]
 
 
 @pytest.fixture(scope="module")
