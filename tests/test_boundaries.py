@@ -140,11 +140,12 @@ def test_autodiff_through_values_coordinates_and_cval(x64, mode):
     f = jnp.asarray(rng.standard_normal(9))
     x = jnp.asarray(uneven_coordinates(rng, 9, jitter=0.3))
     cval = 0.5 if mode == "constant" else 0.0
-    order = 2 if mode == "mirror" else 1  # second order once: it costs many traces
-    check_grads(lambda f, x: jaxgrad.derivative(f, x, boundary=mode, cval=cval), (f, x), order=order, modes=["fwd", "rev"])
+    # Second order once, forward mode there only: each costs many traces.
+    order, modes = (2, ["fwd", "rev"]) if mode == "mirror" else (1, ["rev"])
+    check_grads(lambda f, x: jaxgrad.derivative(f, x, boundary=mode, cval=cval), (f, x), order=order, modes=modes)
     if mode == "constant":
         fn = lambda f, x, c: jaxgrad.derivative(f, x, accuracy=4, boundary=mode, cval=c)
-        check_grads(fn, (f, x, 0.5), order=1, modes=["fwd", "rev"])
+        check_grads(fn, (f, x, 0.5), order=1, modes=["rev"])
         # d/dcval is the sum of the ghost weights of each edge row (zero inside)
         dc = jax.jacfwd(fn, argnums=2)(f, x, 0.5)
         assert np.all(np.asarray(dc[2:-2]) == 0) and np.all(np.asarray(dc[:2]) != 0)
@@ -198,13 +199,12 @@ def test_one_sided_schemes_are_exact_on_polynomials(x64, scheme, uniform):
     rng = np.random.default_rng(9)
     n = 14
     x = np.arange(n) * 0.3 if uniform else uneven_coordinates(rng, n, jitter=0.3) * 0.3
-    for order in (1, 2, 3):
-        for accuracy in (1, 2, 3, 4):
-            degree = order + accuracy - 1
-            got = jaxgrad.derivative(x**degree, 0.3 if uniform else x, order=order, accuracy=accuracy, scheme=scheme)
-            want = math.factorial(degree) / math.factorial(degree - order) * x ** (degree - order)
-            np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-7 * np.max(np.abs(want)),
-                                       err_msg=f"{order=} {accuracy=}")
+    # Every accuracy 1-4 at order 1, odd and even ones at orders 2 and 3 (each pair compiles anew).
+    for order, accuracy in ((1, 1), (1, 2), (1, 3), (1, 4), (2, 1), (2, 4), (3, 2), (3, 3)):
+        degree = order + accuracy - 1
+        got = jaxgrad.derivative(x**degree, 0.3 if uniform else x, order=order, accuracy=accuracy, scheme=scheme)
+        want = math.factorial(degree) / math.factorial(degree - order) * x ** (degree - order)
+        np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-7 * np.max(np.abs(want)), err_msg=f"{order=} {accuracy=}")
 
 
 def test_backward_mirrors_forward(x64):
@@ -258,7 +258,8 @@ def test_derivative_matrix_takes_modes_and_schemes(x64, boundary, scheme, accura
     rng = np.random.default_rng(13)
     x = uneven_coordinates(rng, 12, jitter=0.3)
     f = rng.standard_normal(12)
-    for spacing in (0.5, x):
+    # Half the cases on coordinates, half on a step (each compiles a dense and a sparse matrix).
+    for spacing in ((0.5,) if boundary in ("mirror", "one-sided", "constant") else (x,)):
         period = {"period": float(x[-1] - x[0]) + 1.0} if boundary == "periodic" and np.ndim(spacing) else {}
         kw = dict(order=2, accuracy=accuracy, boundary=boundary, scheme=scheme, **period)
         D = jaxgrad.derivative_matrix(12, spacing, **kw)
