@@ -42,7 +42,7 @@ from jaxgrad._args import SCHEMES
 from jaxgrad._core import _coordinates, add_all, half_width, min_points, to_output, to_working
 from jaxgrad._halo import Layout
 from jaxgrad._launch import Plan, kernel
-from jaxgrad._stencils import PADDING_MODES
+from jaxgrad._stencils import PADDING_MODES, ghost_positions
 from jaxgrad._weights import exact_weights, local_weights
 
 Array = jax.Array
@@ -186,13 +186,10 @@ def extended_coordinates(x: Array, width: int, periodic: bool, period: Any) -> A
     """``x`` continued ``width`` samples past both ends: with the period when periodic, else with
     the edge steps (so that weights at samples beyond the ends stay finite)."""
     n = x.shape[0]
+    index = np.arange(-width, n + width)
     if periodic:
-        index = np.arange(-width, n + width)
         return x[index % n] + jnp.asarray(period, x.dtype) * jnp.asarray(index // n, x.dtype)
-    steps = jnp.arange(1, width + 1, dtype=x.dtype)
-    before = x[0] - (x[1] - x[0]) * steps[::-1]
-    after = x[-1] + (x[-1] - x[-2]) * steps
-    return jnp.concatenate([before, x, after])
+    return ghost_positions(x, index, "nearest")  # the edge steps continued, as boundary="nearest" places ghosts
 
 
 def _materialized(x: Array, token: Array) -> Array:
