@@ -249,6 +249,63 @@ def edge_stencil(
     return Stencil(interior_offsets, tuple(weights), left, right, lw, rw, scale=scale, left_bias=lb, right_bias=rb)
 
 
+def _concrete(w: Any) -> bool:
+    return isinstance(w, (int, float, np.ndarray, np.generic))
+
+
+def _edge_table(columns: tuple[Any, ...], rows: int) -> np.ndarray:
+    """An edge block as a ``(rows, width)`` float64 table (columns hold a float or one value per row)."""
+    if not columns:
+        return np.zeros((rows, 0))
+    return np.stack([np.broadcast_to(np.asarray(c, np.float64), (rows,)) for c in columns], axis=1)
+
+
+def transposed(stencil: Stencil, n: int, dtype: Any) -> Stencil | None:
+    """The plan of the transposed matrix ``A^T``, for an axis of length ``n``, when every weight of
+    ``stencil`` (``A``) is a compile-time constant and it has no bias; None otherwise, or when the
+    axis is too short for the edge blocks to stay apart. ``scale`` is left out (it is a common
+    factor). Inside, ``A^T`` is the same stencil at negated offsets; its edge rows are the columns of
+    ``A`` that meet an edge row of ``A`` or the interior rows nearest the ends."""
+    if stencil.left_bias is not None or stencil.right_bias is not None:
+        return None
+    if not all(_concrete(w) for w in stencil.weights + stencil.left_weights + stencil.right_weights):
+        return None
+    negated = tuple(-k for k in stencil.offsets)
+    if stencil.periodic:
+        return Stencil(negated, stencil.weights, periodic=True)
+    if not stencil.offsets:
+        return None
+    lo, hi, wl, wr = stencil.left, stencil.right, len(stencil.left_weights), len(stencil.right_weights)
+    pmin, pmax = min(stencil.offsets), max(stencil.offsets)
+    # A^T's row j is the negated stencil when every row j - k is an interior row of A and no edge
+    # window of A covers column j.
+    new_left, new_right = max(wl, lo + pmax, 0), max(wr, hi - pmin, 0)
+    left_window, right_window = max(lo, new_left - pmin), max(hi, new_right + pmax)
+    # Each edge block of A^T must see every nonzero of its columns: none from A's far edge window.
+    if new_left + new_right > n or new_left > n - wr or new_right > n - wl or max(left_window, right_window) > n:
+        return None
+    left_table, right_table = _edge_table(stencil.left_weights, lo), _edge_table(stencil.right_weights, hi)
+    interior = dict(zip(stencil.offsets, stencil.weights))
+
+    def entry(i: int, j: int) -> float:  # A[i, j]
+        if i < lo:
+            return float(left_table[i, j]) if j < wl else 0.0
+        if i >= n - hi:
+            c = j - (n - wr)
+            return float(right_table[i - (n - hi), c]) if c >= 0 else 0.0
+        return float(interior.get(j - i, 0.0))
+
+    def columns(rows: range, window: range) -> tuple[Any, ...]:
+        table = np.array([[entry(i, j) for i in window] for j in rows])  # A^T[j, i]
+        if len(rows) == 1:
+            return tuple(float(v) for v in table[0])
+        return tuple(np.asarray(table[:, c], dtype) for c in range(len(window)))
+
+    lw = columns(range(new_left), range(left_window)) if new_left else ()
+    rw = columns(range(n - new_right, n), range(n - right_window, n)) if new_right else ()
+    return Stencil(negated, stencil.weights, new_left, new_right, lw, rw)
+
+
 def matrix_entries(stencil: Stencil, n: int) -> tuple[Array, np.ndarray]:
     """The nonzero entries of the ``(n, n)`` matrix that applies ``stencil`` to a vector:
     ``(values, indices)`` with ``indices[e] = (row, column)``, in the layout of

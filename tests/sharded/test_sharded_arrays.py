@@ -43,6 +43,8 @@ FUNCTIONS = {
     "total_variation none": lambda f: jaxgrad.total_variation(f, reduction="none"),
     "smoothness mean": lambda f: jaxgrad.smoothness(f, X, 0.5),
     "grad of smoothness": jax.grad(lambda f: jaxgrad.smoothness(f, X, 0.5)),
+    # Uniform steps: reverse mode through the transposed stencils on the unsplit axes.
+    "grad of residual": jax.grad(lambda f: jnp.sum(jaxgrad.laplacian(f, 0.5, 0.3, accuracy=4) ** 2)),
     "jit(gradient)": jax.jit(lambda f: jaxgrad.gradient(f, axis=0)),
     "gradient reflect, constant": lambda f: jaxgrad.gradient(f, X, 0.5, boundary=("reflect", "constant"), cval=1.5),
 }
@@ -52,7 +54,7 @@ FIELDS = {
     "jacobian": lambda F: jaxgrad.jacobian(F, X, 0.5),
 }
 # On the other layouts, a few functions suffice: the full set runs on P("i", None).
-FEW = ("gradient", "derivative axis 0, accuracy 8", "laplacian", "divergence")
+FEW = ("gradient", "derivative axis 0, accuracy 8", "laplacian", "grad of residual", "divergence")
 LAYOUTS = [((8,), ("i",), ("i", None)), ((8,), ("i",), (None, "i")), ((4, 2), ("i", "j"), ("i", "j"))]
 CASES = [
     (kind, shape, names, spec, name)

@@ -1,0 +1,123 @@
+"""Reverse mode through the transposed stencil (``_stencils.transposed`` and the custom JVP in
+``_apply.apply_stencil``): the plan is the exact transpose of the matrix, and every derivative
+equals the one JAX derives from the plain formulation (``_apply._applied``, kept as the oracle)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.test_util import check_grads
+
+import jaxgrad
+from conftest import uneven_coordinates
+from jaxgrad._apply import _applied, apply_stencil
+from jaxgrad._core import scheme_stencil
+from jaxgrad._stencils import matrix_entries, normal_stencil, transposed
+
+# (order, accuracy, boundary, scheme): edge rows of every kind, ghosts folded in, wrap-around.
+PLANS = [
+    (1, 2, "one-sided", "central"),
+    (2, 4, "one-sided", "central"),
+    (3, 2, "one-sided", "central"),
+    (1, 6, "periodic", "central"),
+    (2, 2, "reflect", "central"),
+    (1, 4, "mirror", "central"),
+    (3, 4, "nearest", "central"),
+    (2, 2, "constant", "central"),
+    (1, 3, "one-sided", "forward"),
+    (2, 2, "nearest", "backward"),
+    (1, 1, "periodic", "forward"),
+]
+
+
+def _plan(n, order, accuracy, boundary, scheme, spacing=0.5, dtype=jnp.float64):
+    return scheme_stencil(spacing, dtype, n, order=order, accuracy=accuracy, boundary=boundary, scheme=scheme)
+
+
+def _dense(stencil, n):
+    values, idx = matrix_entries(stencil, n)
+    out = np.zeros((n, n))
+    np.add.at(out, (idx[:, 0], idx[:, 1]), np.asarray(values, np.float64))
+    return out
+
+
+@pytest.mark.parametrize("n", [31, 64])
+@pytest.mark.parametrize("plan", PLANS, ids=lambda p: "-".join(map(str, p)))
+def test_transposed_plan_is_the_matrix_transpose(x64, n, plan):
+    stencil = _plan(n, *plan)
+    adjoint = transposed(stencil, n, np.float64)
+    assert adjoint is not None and adjoint.scale is None
+    np.testing.assert_allclose(_dense(adjoint, n), _dense(stencil._replace(scale=None), n).T, rtol=0, atol=1e-12)
+
+
+def test_transposed_normal_stencil_is_itself(x64):
+    stencil = normal_stencil(2, 1.0, np.float64)
+    adjoint = transposed(stencil, 40, np.float64)
+    np.testing.assert_allclose(_dense(adjoint, 40), _dense(stencil._replace(scale=None), 40), atol=1e-12)
+
+
+def test_no_transposed_plan_where_weights_are_traced_biased_or_the_axis_short(x64):
+    x = jnp.asarray(uneven_coordinates(np.random.default_rng(0), 40))
+    assert transposed(_plan(40, 1, 2, "one-sided", "central", spacing=x), 40, np.float64) is None
+    biased = scheme_stencil(0.5, jnp.float64, 40, order=1, accuracy=2, boundary="constant", cval=2.0)
+    assert biased.left_bias is not None and transposed(biased, 40, np.float64) is None
+    assert transposed(_plan(9, 3, 6, "one-sided", "central"), 9, np.float64) is None
+
+
+CASES = [(p, np.float32) for p in PLANS[::2] + PLANS[1::4]] + [(PLANS[1], np.complex64), (PLANS[6], np.complex64)]
+
+
+@pytest.mark.parametrize("plan, dtype", CASES, ids=lambda p: "-".join(map(str, p)) if isinstance(p, tuple) else np.dtype(p).name)
+def test_vjp_and_jvp_equal_jax_own_transpose(plan, dtype):
+    # Random cotangents along every axis of a 3-D array, and the step's derivative (a traced scale).
+    rng = np.random.default_rng(3)
+    shape = (17, 18, 19)
+    parts = [rng.standard_normal(shape) for _ in range(4)]
+    f = jnp.asarray(parts[0] + 1j * parts[1] if dtype == np.complex64 else parts[0], dtype)
+    c = jnp.asarray(parts[2] + 1j * parts[3] if dtype == np.complex64 else parts[2], dtype)
+
+    def derivatives(apply):
+        def run(f, c, h):
+            out = []
+            for axis, n in enumerate(shape):
+                op = lambda f, h, a=axis, n=n: apply(f, a, _plan(n, *plan, spacing=h, dtype=jnp.float32))
+                y, vjp = jax.vjp(op, f, h)
+                out += [y, *vjp(c), jax.jvp(op, (f, h), (c, jnp.float32(0.3)))[1]]
+            return out
+
+        return jax.jit(run)(f, c, jnp.float32(0.7))
+
+    got, want = derivatives(apply_stencil), derivatives(_applied)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-5 * float(jnp.max(jnp.abs(w))))
+
+
+def _loss(f):
+    g = jaxgrad.gradient(f, 0.5, edge_order=2)
+    return jnp.sum(jaxgrad.laplacian(f, 0.5, 0.3, accuracy=4) ** 2) + sum(jnp.sum(gi**3) for gi in g)
+
+
+def _uses_adjoint(fun, *args):
+    return str(jax.make_jaxpr(fun)(*args)).count("name=linear")
+
+
+def test_check_grads_second_order(x64):
+    f = jnp.asarray(np.random.default_rng(0).standard_normal((16, 17)))
+    periodic = jax.jit(lambda f: jaxgrad.derivative(f, 0.3, axis=1, accuracy=6, boundary="periodic"))
+    reflect = jax.jit(lambda h: jaxgrad.derivative(f, h, axis=0, order=2, accuracy=4, boundary="reflect"))
+    assert _uses_adjoint(_loss, f) == 4 and _uses_adjoint(periodic, f) == 1 and _uses_adjoint(reflect, 0.3) == 1
+    check_grads(jax.jit(_loss), (f,), order=2, modes=("rev",))  # forward mode: the Hessian test
+    check_grads(periodic, (f,), order=2)
+    check_grads(reflect, (0.3,), order=2)
+
+
+def test_hessian_jacfwd_over_grad_vmap_and_jit_agree(x64):
+    f = jnp.asarray(np.random.default_rng(1).standard_normal((14, 15)))
+    h_fwd = jax.jit(jax.jacfwd(jax.grad(_loss)))(f)
+    h_rev = jax.jit(jax.jacrev(jax.grad(_loss)))(f)
+    np.testing.assert_allclose(h_fwd, h_rev, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(h_fwd, np.transpose(h_fwd, (2, 3, 0, 1)), rtol=1e-10, atol=1e-10)
+    batch = jnp.stack([f, 2 * f, -f])
+    grads = jax.jit(jax.vmap(jax.grad(_loss)))(batch)
+    for b, g in zip(batch, grads):
+        np.testing.assert_allclose(g, jax.grad(_loss)(b), rtol=1e-12, atol=1e-9)
