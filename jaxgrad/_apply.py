@@ -150,6 +150,8 @@ def apply_stencil(f: Array, axis: int, stencil: Stencil) -> Array:
 
 
 def _applied(f: Array, axis: int, stencil: Stencil, *, pad_last: bool = False) -> Array:
+    """The plan's slices and weighted sums (differentiated by JAX's own rules); ``pad_last`` pads
+    and adds the blocks on the last axis on every backend."""
     n = f.shape[axis]
     if stencil.periodic:
         terms = [(w, _shifted(f, k, axis)) for k, w in zip(stencil.offsets, stencil.weights)]

@@ -64,7 +64,9 @@ def test_no_transposed_plan_where_weights_are_traced_biased_or_the_axis_short(x6
     assert transposed(_plan(9, 3, 6, "one-sided", "central"), 9, np.float64) is None
 
 
-CASES = [(p, np.float32) for p in PLANS[::2] + PLANS[1::4]] + [(PLANS[1], np.complex64), (PLANS[6], np.complex64)]
+# The plans themselves are all checked above; here the plumbing: edge rows, folded ghosts, a
+# periodic plan, a scheme, complex values.
+CASES = [(PLANS[i], np.float32) for i in (0, 3, 4, 9)] + [(PLANS[1], np.complex64), (PLANS[6], np.complex64)]
 
 
 @pytest.mark.parametrize("plan, dtype", CASES, ids=lambda p: "-".join(map(str, p)) if isinstance(p, tuple) else np.dtype(p).name)
