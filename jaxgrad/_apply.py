@@ -9,6 +9,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
@@ -115,38 +116,46 @@ def _shifted(f: Array, k: int, axis: int) -> Array:
 def apply_stencil(f: Array, axis: int, stencil: Stencil) -> Array:
     """The stencil applied along ``axis`` of ``f``; the result has ``f``'s shape and dtype.
 
-    Where every weight is a constant (uniform grids, periodic or not), reverse mode applies the
-    transposed stencil (:func:`jaxgrad._stencils.transposed`) as a stencil of its own, reading the
-    cotangent at a few offsets, instead of JAX's transpose of the slices (one padded copy of the
-    cotangent per offset and per edge column, all summed in one loop): the tangent is written as
-    the transpose of the transposed stencil, which JAX's transposition turns back into it.
-    Measured on the Performance page."""
-    adjoint = transposed(stencil, f.shape[axis], f.dtype)
-    if adjoint is None:
+    Reverse mode applies the transposed stencil (:func:`jaxgrad._stencils.transposed`) as a
+    stencil of its own, reading the cotangent at a few offsets, instead of JAX's transpose of the
+    slices (one padded copy of the cotangent per offset and per edge column, all summed in one
+    loop): the tangent is written as the transpose of the transposed stencil, which JAX's
+    transposition turns back into it. Measured on the Performance page."""
+    n = f.shape[axis]
+    dtype = np.dtype(jnp.finfo(f.dtype).dtype)  # the weights' (real) dtype
+    if transposed(stencil, n, dtype) is None:  # affine (a bias) or too short
         return _applied(f, axis, stencil)
-    scale = jnp.ones((), f.dtype) if stencil.scale is None else stencil.scale
+    # The plan's arrays (a traced scale, coordinate weights) are arguments of the custom JVP, so
+    # their tangents flow; constants stay in the closure.
+    leaves, tree = jax.tree.flatten(stencil)
+    traced = [isinstance(v, jax.Array) for v in leaves]
+
+    def plan(values: tuple[Array, ...]) -> Stencil:
+        it = iter(values)
+        return jax.tree.unflatten(tree, [next(it) if t else v for v, t in zip(leaves, traced)])
 
     @jax.custom_jvp
-    def linear(f: Array, scale: Array) -> Array:
-        return _applied(f, axis, stencil._replace(scale=scale))
+    def linear(f: Array, *values: Array) -> Array:
+        return _applied(f, axis, plan(values))
 
-    def _tangent(primals: tuple[Array, Array], tangents: tuple[Any, Any]) -> tuple[Array, Array]:
-        (f, scale), (df, dscale) = primals, tangents
-        if isinstance(df, SymbolicZero):
-            tangent = jnp.zeros(f.shape, f.dtype)
-        else:
+    def _tangent(primals: tuple, tangents: tuple) -> tuple[Array, Array]:
+        (f, *values), (df, *dvalues) = primals, tangents
+        tangent = jnp.zeros(f.shape, f.dtype)
+        if not isinstance(df, SymbolicZero):
             # On the last axis the blocks are padded and added on every backend: the adjoint's
             # cotangents of several axes then meet in one fused loop (the concatenation XLA:CPU
             # gets in the forward direction would be a copy of its own here).
-            plan = adjoint._replace(scale=scale)
-            back = lambda c: _applied(c, axis, plan, pad_last=True)
+            stencil = plan(tuple(values))
+            adjoint = transposed(stencil, n, dtype)._replace(scale=stencil.scale)  # type: ignore[union-attr]
+            back = lambda c: _applied(c, axis, adjoint, pad_last=True)
             tangent = jax.linear_transpose(back, jax.ShapeDtypeStruct(df.shape, df.dtype))(df)[0]
-        if not isinstance(dscale, SymbolicZero):  # a traced step: d(scale * A f) = dscale * A f
-            tangent = tangent + (dscale * _applied(f, axis, stencil._replace(scale=None))).astype(f.dtype)
-        return linear(f, scale), tangent
+        if not all(isinstance(v, SymbolicZero) for v in dvalues):  # by JAX's rules, f held fixed
+            dv = tuple(jnp.zeros_like(v) if isinstance(d, SymbolicZero) else d for v, d in zip(values, dvalues))
+            tangent = tangent + jax.jvp(lambda *v: _applied(f, axis, plan(v)), tuple(values), dv)[1]
+        return linear(f, *values), tangent
 
     linear.defjvp(_tangent, symbolic_zeros=True)
-    return linear(f, scale)
+    return linear(f, *[v for v, t in zip(leaves, traced) if t])
 
 
 def _applied(f: Array, axis: int, stencil: Stencil, *, pad_last: bool = False) -> Array:

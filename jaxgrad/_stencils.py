@@ -249,32 +249,30 @@ def edge_stencil(
     return Stencil(interior_offsets, tuple(weights), left, right, lw, rw, scale=scale, left_bias=lb, right_bias=rb)
 
 
-def _concrete(w: Any) -> bool:
-    return isinstance(w, (int, float, np.ndarray, np.generic))
+def _at(w: Any, row: int) -> Any:
+    """Weight ``w`` at a row of its block: a scalar serves every row, an array holds one per row."""
+    return w if jnp.ndim(w) == 0 else w[row]
 
 
-def _edge_table(columns: tuple[Any, ...], rows: int) -> np.ndarray:
-    """An edge block as a ``(rows, width)`` float64 table (columns hold a float or one value per row)."""
-    if not columns:
-        return np.zeros((rows, 0))
-    return np.stack([np.broadcast_to(np.asarray(c, np.float64), (rows,)) for c in columns], axis=1)
+def _column(values: list[Any], dtype: Any) -> Any:
+    """One window column of an edge block: numpy when every entry is a constant, else traced."""
+    if all(isinstance(v, (int, float, np.generic)) for v in values):
+        return np.asarray(values, dtype)
+    return jnp.stack([jnp.asarray(v, dtype) for v in values])
 
 
 def transposed(stencil: Stencil, n: int, dtype: Any) -> Stencil | None:
-    """The plan of the transposed matrix ``A^T``, for an axis of length ``n``, when every weight of
-    ``stencil`` (``A``) is a compile-time constant and it has no bias; None otherwise, or when the
-    axis is too short for the edge blocks to stay apart. ``scale`` is left out (it is a common
-    factor). Inside, ``A^T`` is the same stencil at negated offsets; its edge rows are the columns of
-    ``A`` that meet an edge row of ``A`` or the interior rows nearest the ends."""
-    if stencil.left_bias is not None or stencil.right_bias is not None:
-        return None
-    if not all(_concrete(w) for w in stencil.weights + stencil.left_weights + stencil.right_weights):
+    """The plan of the transposed matrix ``A^T`` of ``stencil`` (``A``) on an axis of length ``n``,
+    with weights of ``dtype``; None when ``A`` has a bias (it is affine) or the axis is too short
+    for the edge blocks to stay apart. ``scale`` is left out (a common factor). Inside, ``A^T`` is
+    the same stencil at negated offsets, each per-row weight shifted to the row it now serves; its
+    edge rows are the columns of ``A`` that meet an edge row of ``A`` or the interior rows nearest
+    the ends. Constant weights give constant weights; traced ones (coordinates) traced ones."""
+    if stencil.left_bias is not None or stencil.right_bias is not None or not stencil.offsets:
         return None
     negated = tuple(-k for k in stencil.offsets)
-    if stencil.periodic:
-        return Stencil(negated, stencil.weights, periodic=True)
-    if not stencil.offsets:
-        return None
+    if stencil.periodic:  # row j reads c[j - k], weighted by row j - k's weight
+        return Stencil(negated, tuple(w if jnp.ndim(w) == 0 else jnp.roll(w, k) for k, w in zip(stencil.offsets, stencil.weights)), periodic=True)
     lo, hi, wl, wr = stencil.left, stencil.right, len(stencil.left_weights), len(stencil.right_weights)
     pmin, pmax = min(stencil.offsets), max(stencil.offsets)
     # A^T's row j is the negated stencil when every row j - k is an interior row of A and no edge
@@ -284,26 +282,30 @@ def transposed(stencil: Stencil, n: int, dtype: Any) -> Stencil | None:
     # Each edge block of A^T must see every nonzero of its columns: none from A's far edge window.
     if new_left + new_right > n or new_left > n - wr or new_right > n - wl or max(left_window, right_window) > n:
         return None
-    left_table, right_table = _edge_table(stencil.left_weights, lo), _edge_table(stencil.right_weights, hi)
     interior = dict(zip(stencil.offsets, stencil.weights))
 
-    def entry(i: int, j: int) -> float:  # A[i, j]
+    def entry(i: int, j: int) -> Any:  # A[i, j]
         if i < lo:
-            return float(left_table[i, j]) if j < wl else 0.0
+            return _at(stencil.left_weights[j], i) if j < wl else 0.0
         if i >= n - hi:
             c = j - (n - wr)
-            return float(right_table[i - (n - hi), c]) if c >= 0 else 0.0
-        return float(interior.get(j - i, 0.0))
+            return _at(stencil.right_weights[c], i - (n - hi)) if c >= 0 else 0.0
+        return _at(interior[j - i], i - lo) if j - i in interior else 0.0
 
     def columns(rows: range, window: range) -> tuple[Any, ...]:
-        table = np.array([[entry(i, j) for i in window] for j in rows])  # A^T[j, i]
-        if len(rows) == 1:
-            return tuple(float(v) for v in table[0])
-        return tuple(np.asarray(table[:, c], dtype) for c in range(len(window)))
+        cols = [_column([entry(i, j) for j in rows], dtype) for i in window]  # column i: A[i, rows]
+        if len(rows) == 1 and all(isinstance(c, np.ndarray) for c in cols):
+            return tuple(float(c[0]) for c in cols)
+        return tuple(cols)
 
     lw = columns(range(new_left), range(left_window)) if new_left else ()
     rw = columns(range(n - new_right, n), range(n - right_window, n)) if new_right else ()
-    return Stencil(negated, stencil.weights, new_left, new_right, lw, rw)
+    # Row j of A^T at offset -k: the weight of A's row j - k (an interior row of A).
+    weights = tuple(
+        w if jnp.ndim(w) == 0 else w[new_left - k - lo : n - new_right - k - lo]
+        for k, w in zip(stencil.offsets, stencil.weights)
+    )
+    return Stencil(negated, weights, new_left, new_right, lw, rw)
 
 
 def matrix_entries(stencil: Stencil, n: int) -> tuple[Array, np.ndarray]:

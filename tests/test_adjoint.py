@@ -41,13 +41,26 @@ def _dense(stencil, n):
     return out
 
 
+def _spacing(kind, n):
+    if kind == "step":
+        return 0.5
+    return jnp.asarray(uneven_coordinates(np.random.default_rng(n), n))
+
+
+@pytest.mark.parametrize("kind", ["step", "coordinates"])
 @pytest.mark.parametrize("n", [31, 64])
 @pytest.mark.parametrize("plan", PLANS, ids=lambda p: "-".join(map(str, p)))
-def test_transposed_plan_is_the_matrix_transpose(x64, n, plan):
-    stencil = _plan(n, *plan)
+def test_transposed_plan_is_the_matrix_transpose(x64, n, plan, kind):
+    spacing = _spacing(kind, n)
+    if plan[2] == "periodic" and kind == "coordinates":
+        stencil = scheme_stencil(spacing, jnp.float64, n, order=plan[0], accuracy=plan[1], boundary="periodic",
+                                 scheme=plan[3], period=float(spacing[-1] - spacing[0]) + 1.0)
+    else:
+        stencil = _plan(n, *plan, spacing=spacing)
     adjoint = transposed(stencil, n, np.float64)
     assert adjoint is not None and adjoint.scale is None
-    np.testing.assert_allclose(_dense(adjoint, n), _dense(stencil._replace(scale=None), n).T, rtol=0, atol=1e-12)
+    A = _dense(stencil._replace(scale=None), n)
+    np.testing.assert_allclose(_dense(adjoint, n), A.T, rtol=0, atol=1e-12 * np.abs(A).max())
 
 
 def test_transposed_normal_stencil_is_itself(x64):
@@ -56,38 +69,45 @@ def test_transposed_normal_stencil_is_itself(x64):
     np.testing.assert_allclose(_dense(adjoint, 40), _dense(stencil._replace(scale=None), 40), atol=1e-12)
 
 
-def test_no_transposed_plan_where_weights_are_traced_biased_or_the_axis_short(x64):
-    x = jnp.asarray(uneven_coordinates(np.random.default_rng(0), 40))
-    assert transposed(_plan(40, 1, 2, "one-sided", "central", spacing=x), 40, np.float64) is None
+def test_no_transposed_plan_where_the_plan_is_affine_or_the_axis_short(x64):
     biased = scheme_stencil(0.5, jnp.float64, 40, order=1, accuracy=2, boundary="constant", cval=2.0)
     assert biased.left_bias is not None and transposed(biased, 40, np.float64) is None
     assert transposed(_plan(9, 3, 6, "one-sided", "central"), 9, np.float64) is None
 
 
 # The plans themselves are all checked above; here the plumbing: edge rows, folded ghosts, a
-# periodic plan, a scheme, complex values.
-CASES = [(PLANS[i], np.float32) for i in (0, 3, 4, 9)] + [(PLANS[1], np.complex64), (PLANS[6], np.complex64)]
+# periodic plan, a scheme, complex values, and coordinates (per-row weights, traced).
+CASES = [(PLANS[i], np.float32, "step") for i in (0, 3, 4, 9)] + [
+    (PLANS[1], np.complex64, "step"), (PLANS[6], np.complex64, "step"),
+    (PLANS[4], np.complex64, "coordinates"),
+]
 
 
-@pytest.mark.parametrize("plan, dtype", CASES, ids=lambda p: "-".join(map(str, p)) if isinstance(p, tuple) else np.dtype(p).name)
-def test_vjp_and_jvp_equal_jax_own_transpose(plan, dtype):
-    # Random cotangents along every axis of a 3-D array, and the step's derivative (a traced scale).
+@pytest.mark.parametrize("plan, dtype, kind", CASES, ids=lambda p: "-".join(map(str, p)) if isinstance(p, tuple) else str(p))
+def test_vjp_and_jvp_equal_jax_own_transpose(plan, dtype, kind):
+    # Random cotangents along every axis of a 3-D array, and the derivative with respect to the
+    # step (a traced scale) or the coordinates (traced per-row weights).
     rng = np.random.default_rng(3)
-    shape = (17, 18, 19)
+    shape = (17, 18, 19) if kind == "step" else (17, 19)  # coordinate programs compile slowly
     parts = [rng.standard_normal(shape) for _ in range(4)]
     f = jnp.asarray(parts[0] + 1j * parts[1] if dtype == np.complex64 else parts[0], dtype)
     c = jnp.asarray(parts[2] + 1j * parts[3] if dtype == np.complex64 else parts[2], dtype)
+    if kind == "step":
+        spacings = [jnp.float32(0.7)] * len(shape)
+    else:
+        spacings = [jnp.asarray(uneven_coordinates(rng, n), jnp.float32) for n in shape]
+    directions = [jnp.asarray(0.3 * rng.standard_normal(jnp.shape(h)), jnp.float32) for h in spacings]
 
     def derivatives(apply):
-        def run(f, c, h):
+        def run(f, c, spacings):
             out = []
-            for axis, n in enumerate(shape):
+            for axis, (n, h, dh) in enumerate(zip(shape, spacings, directions)):
                 op = lambda f, h, a=axis, n=n: apply(f, a, _plan(n, *plan, spacing=h, dtype=jnp.float32))
                 y, vjp = jax.vjp(op, f, h)
-                out += [y, *vjp(c), jax.jvp(op, (f, h), (c, jnp.float32(0.3)))[1]]
+                out += [y, *vjp(c), jax.jvp(op, (f, h), (c, dh))[1]]
             return out
 
-        return jax.jit(run)(f, c, jnp.float32(0.7))
+        return jax.jit(run)(f, c, spacings)
 
     got, want = derivatives(apply_stencil), derivatives(_applied)
     for g, w in zip(got, want):
@@ -104,13 +124,18 @@ def _uses_adjoint(fun, *args):
 
 
 def test_check_grads_second_order(x64):
-    f = jnp.asarray(np.random.default_rng(0).standard_normal((16, 17)))
+    rng = np.random.default_rng(0)
+    f = jnp.asarray(rng.standard_normal((16, 17)))
+    x = jnp.asarray(uneven_coordinates(rng, 17))
     periodic = jax.jit(lambda f: jaxgrad.derivative(f, 0.3, axis=1, accuracy=6, boundary="periodic"))
+    coords = jax.jit(lambda f, x: jaxgrad.derivative(f[:4], x, axis=1, accuracy=4, boundary="mirror"))
     reflect = jax.jit(lambda h: jaxgrad.derivative(f, h, axis=0, order=2, accuracy=4, boundary="reflect"))
     assert _uses_adjoint(_loss, f) == 4 and _uses_adjoint(periodic, f) == 1 and _uses_adjoint(reflect, 0.3) == 1
+    assert _uses_adjoint(coords, f, x) == 1
     check_grads(jax.jit(_loss), (f,), order=2, modes=("rev",))  # forward mode: the Hessian test
     check_grads(periodic, (f,), order=2)
     check_grads(reflect, (0.3,), order=2)
+    check_grads(coords, (f, x), order=1, modes=("rev",))
 
 
 def test_hessian_jacfwd_over_grad_vmap_and_jit_agree(x64):
