@@ -13,7 +13,7 @@ import numpy as np
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
-from jaxgrad._stencils import Stencil, constant_weights, transposed
+from jaxgrad._stencils import Stencil, constant_weights, transposed, transposed_sizes
 
 Array = jax.Array
 
@@ -123,7 +123,7 @@ def apply_stencil(f: Array, axis: int, stencil: Stencil) -> Array:
     transposition turns back into it. Measured on the Performance page."""
     n = f.shape[axis]
     dtype = np.dtype(jnp.finfo(f.dtype).dtype)  # the weights' (real) dtype
-    if transposed(stencil, n, dtype) is None:  # affine (a bias) or too short
+    if transposed_sizes(stencil, n) is None:  # affine (a bias) or too short
         return _applied(f, axis, stencil)
     # The plan's arrays (a traced scale, coordinate weights) are arguments of the custom JVP, so
     # their tangents flow; constants stay in the closure.

@@ -261,18 +261,13 @@ def _column(values: list[Any], dtype: Any) -> Any:
     return jnp.stack([jnp.asarray(v, dtype) for v in values])
 
 
-def transposed(stencil: Stencil, n: int, dtype: Any) -> Stencil | None:
-    """The plan of the transposed matrix ``A^T`` of ``stencil`` (``A``) on an axis of length ``n``,
-    with weights of ``dtype``; None when ``A`` has a bias (it is affine) or the axis is too short
-    for the edge blocks to stay apart. ``scale`` is left out (a common factor). Inside, ``A^T`` is
-    the same stencil at negated offsets, each per-row weight shifted to the row it now serves; its
-    edge rows are the columns of ``A`` that meet an edge row of ``A`` or the interior rows nearest
-    the ends. Constant weights give constant weights; traced ones (coordinates) traced ones."""
+def transposed_sizes(stencil: Stencil, n: int) -> tuple[int, int, int, int] | None:
+    """``(left rows, right rows, left window, right window)`` of :func:`transposed`'s plan (zeros
+    for a periodic one), or None where it has none; cheap: nothing is built."""
     if stencil.left_bias is not None or stencil.right_bias is not None or not stencil.offsets:
         return None
-    negated = tuple(-k for k in stencil.offsets)
-    if stencil.periodic:  # row j reads c[j - k], weighted by row j - k's weight
-        return Stencil(negated, tuple(w if jnp.ndim(w) == 0 else jnp.roll(w, k) for k, w in zip(stencil.offsets, stencil.weights)), periodic=True)
+    if stencil.periodic:
+        return 0, 0, 0, 0
     lo, hi, wl, wr = stencil.left, stencil.right, len(stencil.left_weights), len(stencil.right_weights)
     pmin, pmax = min(stencil.offsets), max(stencil.offsets)
     # A^T's row j is the negated stencil when every row j - k is an interior row of A and no edge
@@ -282,6 +277,24 @@ def transposed(stencil: Stencil, n: int, dtype: Any) -> Stencil | None:
     # Each edge block of A^T must see every nonzero of its columns: none from A's far edge window.
     if new_left + new_right > n or new_left > n - wr or new_right > n - wl or max(left_window, right_window) > n:
         return None
+    return new_left, new_right, left_window, right_window
+
+
+def transposed(stencil: Stencil, n: int, dtype: Any) -> Stencil | None:
+    """The plan of the transposed matrix ``A^T`` of ``stencil`` (``A``) on an axis of length ``n``,
+    with weights of ``dtype``; None when ``A`` has a bias (it is affine) or the axis is too short
+    for the edge blocks to stay apart. ``scale`` is left out (a common factor). Inside, ``A^T`` is
+    the same stencil at negated offsets, each per-row weight shifted to the row it now serves; its
+    edge rows are the columns of ``A`` that meet an edge row of ``A`` or the interior rows nearest
+    the ends. Constant weights give constant weights; traced ones (coordinates) traced ones."""
+    sizes = transposed_sizes(stencil, n)
+    if sizes is None:
+        return None
+    negated = tuple(-k for k in stencil.offsets)
+    if stencil.periodic:  # row j reads c[j - k], weighted by row j - k's weight
+        return Stencil(negated, tuple(w if jnp.ndim(w) == 0 else jnp.roll(w, k) for k, w in zip(stencil.offsets, stencil.weights)), periodic=True)
+    lo, hi, wl, wr = stencil.left, stencil.right, len(stencil.left_weights), len(stencil.right_weights)
+    new_left, new_right, left_window, right_window = sizes
     interior = dict(zip(stencil.offsets, stencil.weights))
 
     def entry(i: int, j: int) -> Any:  # A[i, j]
