@@ -122,7 +122,6 @@ def apply_stencil(f: Array, axis: int, stencil: Stencil) -> Array:
     loop): the tangent is written as the transpose of the transposed stencil, which JAX's
     transposition turns back into it. Measured on the Performance page."""
     n = f.shape[axis]
-    dtype = np.dtype(jnp.finfo(f.dtype).dtype)  # the weights' (real) dtype
     if transposed_sizes(stencil, n) is None:  # affine (a bias) or too short
         return _applied(f, axis, stencil)
     # The plan's arrays (a traced scale, coordinate weights) are arguments of the custom JVP, so
@@ -142,12 +141,7 @@ def apply_stencil(f: Array, axis: int, stencil: Stencil) -> Array:
         (f, *values), (df, *dvalues) = primals, tangents
         tangent = jnp.zeros(f.shape, f.dtype)
         if not isinstance(df, SymbolicZero):
-            # On the last axis the blocks are padded and added on every backend: the adjoint's
-            # cotangents of several axes then meet in one fused loop (the concatenation XLA:CPU
-            # gets in the forward direction would be a copy of its own here).
-            stencil = plan(tuple(values))
-            adjoint = transposed(stencil, n, dtype)._replace(scale=stencil.scale)  # type: ignore[union-attr]
-            back = lambda c: _applied(c, axis, adjoint, pad_last=True)
+            back = lambda c: apply_transposed(c, axis, plan(tuple(values)))
             tangent = jax.linear_transpose(back, jax.ShapeDtypeStruct(df.shape, df.dtype))(df)[0]
         if not all(isinstance(v, SymbolicZero) for v in dvalues):  # by JAX's rules, f held fixed
             dv = tuple(jnp.zeros_like(v) if isinstance(d, SymbolicZero) else d for v, d in zip(values, dvalues))
@@ -156,6 +150,20 @@ def apply_stencil(f: Array, axis: int, stencil: Stencil) -> Array:
 
     linear.defjvp(_tangent, symbolic_zeros=True)
     return linear(f, *[v for v, t in zip(leaves, traced) if t])
+
+
+def apply_transposed(c: Array, axis: int, stencil: Stencil) -> Array:
+    """``A^T c`` along ``axis``, with ``A`` the matrix of ``stencil``: its transposed plan applied as
+    a stencil of its own where it has one (no bias, axis long enough), JAX's transpose otherwise."""
+    n = c.shape[axis]
+    if transposed_sizes(stencil, n) is None:
+        forward = lambda x: _applied(x, axis, stencil)
+        return jax.linear_transpose(forward, jax.ShapeDtypeStruct(c.shape, c.dtype))(c)[0]
+    # On the last axis the blocks are padded and added on every backend: the adjoint's
+    # cotangents of several axes then meet in one fused loop (the concatenation XLA:CPU gets in
+    # the forward direction would be a copy of its own here).
+    adjoint = transposed(stencil, n, np.dtype(jnp.finfo(c.dtype).dtype))._replace(scale=stencil.scale)  # type: ignore[union-attr]
+    return _applied(c, axis, adjoint, pad_last=True)
 
 
 def _applied(f: Array, axis: int, stencil: Stencil, *, pad_last: bool = False) -> Array:

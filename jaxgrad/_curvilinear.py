@@ -27,9 +27,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.custom_derivatives import SymbolicZero
 from jax.experimental import checkify
 from jax.typing import ArrayLike
 
+from jaxgrad._apply import apply_transposed, materialized_on_cpu
 from jaxgrad._args import (
     as_field,
     check_cval,
@@ -235,14 +237,19 @@ class IndexSpace(NamedTuple):
     edge_order: int = 0
     accuracy: int = 2
 
+    def stencil(self, x: Array, b: int) -> Any:
+        """Gradient's first-derivative stencil (``edge_order`` > 0) along spatial axis ``b`` of ``x``."""
+        axis = x.ndim - len(self.periodic) + b
+        boundary = "periodic" if self.periodic[b] else "one-sided"
+        return axis_stencil(1.0, real_dtype(x.dtype), x.shape[axis], order=1, offsets=(-1, 0, 1),
+                            edge_width=self.edge_order + 1, boundary=boundary)
+
     def d(self, x: Array, b: int, order: int = 1) -> Array:
         """The ``order``-th derivative of ``x`` along spatial axis ``b`` with respect to its index."""
         axis = x.ndim - len(self.periodic) + b
         boundary = "periodic" if self.periodic[b] else "one-sided"
         if self.edge_order:
-            s = axis_stencil(1.0, real_dtype(x.dtype), x.shape[axis], order=1, offsets=(-1, 0, 1),
-                             edge_width=self.edge_order + 1, boundary=boundary)
-            return apply_along(x, axis, s, self.layout)
+            return apply_along(x, axis, self.stencil(x, b), self.layout)
         return derivative_along(x, 1.0, axis, self.layout, order=order, accuracy=self.accuracy, boundary=boundary)
 
 
@@ -293,68 +300,165 @@ def _gradient_everywhere(g: Array, coords: Sequence[Any], space: IndexSpace) -> 
     return [_physical(K, d, a) for a in range(len(coords))]
 
 
-def _slice(x: Array, axis: int, start: int, stop: int) -> Array:
-    return lax.slice_in_dim(x, start, stop % x.shape[axis] if stop < 0 else stop, axis=axis)
+def _inner(x: Array, b: int = 0, shift: int = 0) -> Array:
+    """``x``'s interior (indices 1 to n - 2 on every axis), shifted by ``shift`` along axis ``b``."""
+    for a in range(x.ndim):
+        s = shift if a == b else 0
+        x = lax.slice_in_dim(x, 1 + s, x.shape[a] - 1 + s, axis=a)
+    return x
 
 
-def _gradient_by_blocks(g: Array, coords: Sequence[Any], space: IndexSpace) -> list[Array]:
-    """The same values, faster on one device: the interior (every index from 1 to n - 2 on every
-    axis) is one elementwise expression of shifted slices, which XLA fuses into a single loop over
-    ``f`` and the coordinates; the faces come from the general path on slabs as thick as the
-    one-sided windows. (Composing whole-array stencils instead writes every index derivative to
-    memory: 2-4x slower on XLA:CPU. How the faces are joined, by concatenation in 2-D and by
-    in-place updates of the padded interior in 3-D, was the faster of the two in each case.)"""
-    k = len(coords)
-    gd = geometry_dtype(coords, g.dtype)
-    C = [jnp.asarray(X).astype(gd) for X in coords]
-    inner = lambda x, b, shift: functools.reduce(
-        lambda y, a: _slice(y, a, 1 + (shift if a == b else 0), -1 + (shift if a == b else 0) or x.shape[a]), range(k), x)
+def _central(x: Array, b: int) -> Array:
+    return (_inner(x, b, 1) - _inner(x, b, -1)) * 0.5
 
-    def central(x: Array, b: int) -> Array:
-        return (inner(x, b, 1) - inner(x, b, -1)) * 0.5
 
-    J = [[central(X, b) for b in range(k)] for X in C]
-    d = [central(g, b) for b in range(k)]
-    rd = real_dtype(g.dtype)
+def _cofactor_row(J: Matrix, a: int) -> list[Any]:
+    """Row ``a`` of the signed cofactor matrix of ``J`` (``K[b][a] = C[a][b] / det J``)."""
+    if len(J) == 2:
+        return [J[1][1], -J[1][0]] if a == 0 else [-J[0][1], J[0][0]]
+    return [J[(a + 1) % 3][(b + 1) % 3] * J[(a + 2) % 3][(b + 2) % 3]
+            - J[(a + 1) % 3][(b + 2) % 3] * J[(a + 2) % 3][(b + 1) % 3] for b in range(3)]
 
-    def component(a: int) -> Array:
-        # Cramer's rule with the determinant expanded along row a: each output needs one row of
-        # cofactors only, so the loops XLA writes per output stay short.
+
+class _Blocks(NamedTuple):
+    """The gradient's chain rule by blocks, on one device: the interior (every index from 1 to
+    n - 2 on every axis) is an elementwise expression of shifted slices, which XLA fuses into one
+    loop per output over ``f`` and the coordinates; the faces (one sample thick) come from the
+    general path on thin slabs, the low and the mirrored high slab of an axis stacked into one
+    call. (Composing whole-array stencils instead writes every index derivative to memory: 2-4x
+    slower on XLA:CPU.) Mirroring an index axis flips the sign of its derivatives, of the
+    Jacobian's column and of the inverse's row, and leaves the physical gradient unchanged."""
+
+    C: tuple[Array, ...]  # the coordinates, in the geometry's dtype
+    space: IndexSpace
+    r: Array  # 1 / det J on the interior, written once (on XLA:CPU) and read by every output
+
+    @classmethod
+    def of(cls, C: tuple[Array, ...], space: IndexSpace) -> _Blocks:
+        J = [[_central(X, b) for b in range(len(C))] for X in C]
+        det = add_all(J[0][b] * c for b, c in enumerate(_cofactor_row(J, 0)))
+        return cls(C, space, materialized_on_cpu(1.0 / det))
+
+    def _interior_jacobian(self, C: tuple[Array, ...] | None = None) -> Matrix:
+        return [[_central(X, b) for b in range(len(self.C))] for X in (self.C if C is None else C)]
+
+    def _pair(self, x: Array, b: int, width: int) -> Array:
+        """The first ``width`` samples of ``x`` along axis ``b`` and the last ``width``, mirrored,
+        stacked along a new leading axis (the face rows are then the first along ``b``)."""
+        axis = x.ndim - len(self.C) + b
+        n = x.shape[axis]
+        lo, hi = lax.slice_in_dim(x, 0, width, axis=axis), lax.slice_in_dim(x, n - width, n, axis=axis)
+        return jnp.stack([lo, lax.rev(hi, (axis,))])
+
+    def _face_derivatives(self, x: Array | tuple[Array, ...], b0: int) -> list[Array]:
+        """The index derivatives of ``x`` (or of arrays stacked along axis 1) along every axis on
+        the two faces of axis ``b0`` (as :meth:`_pair` stacks them; the high face's derivative
+        along ``b0`` has its sign flipped)."""
+        width = self.space.edge_order + 1
+        # Stacked after slicing: a stack of whole arrays is a full-size copy on XLA:CPU.
+        slab = jnp.stack([self._pair(y, b0, width) for y in x], 1) if isinstance(x, tuple) else self._pair(x, b0, width)
+        axis = slab.ndim - len(self.C) + b0
+        first = lambda y: lax.slice_in_dim(y, 0, 1, axis=axis)
+        row = first(slab)
+        return [first(self.space.d(slab, b)) if b == b0 else self.space.d(row, b) for b in range(len(self.C))]
+
+    def _face_inverse(self, b0: int, rd: Any) -> Matrix:
+        k = len(self.C)
+        d = self._face_derivatives(self.C, b0)  # d[b][:, a] = dX_a / di_b
+        return [[w.astype(rd) for w in row] for row in inverse_of([[d[b][:, a] for b in range(k)] for a in range(k)])]
+
+    def gradient(self, g: Array) -> list[Array]:
+        """``df/dX_a = sum_b K[b][a] df/di_b`` for every ``a``."""
+        k, rd = len(self.C), real_dtype(g.dtype)
+        J, d = self._interior_jacobian(), [_central(g, b) for b in range(k)]
+        r = self.r.astype(rd)
+        inner = [r * add_all(c.astype(rd) * d[b] for b, c in enumerate(_cofactor_row(J, a))) for a in range(k)]
+        faces = []
+        for b0 in range(k):
+            K, e = self._face_inverse(b0, rd), self._face_derivatives(g, b0)
+            faces.append([add_all(K[b][a] * e[b] for b in range(k)) for a in range(k)])
+        return self._assemble(inner, faces)
+
+    def transposed(self, ct: Sequence[Array]) -> list[Array]:
+        """``h_b = sum_a K[b][a] ct_a`` for every ``b``: the chain rule's transpose."""
+        k, rd = len(self.C), real_dtype(ct[0].dtype)
+        # Behind a barrier, XLA cannot merge these cofactors with the forward pass's (the same
+        # expressions), which would write them all to memory to share them.
+        J, c = self._interior_jacobian(lax.optimization_barrier(self.C)), [_inner(x) for x in ct]
+        cof = [_cofactor_row(J, a) for a in range(k)]
+        r = self.r.astype(rd)
+        inner = [r * add_all(cof[a][b].astype(rd) * c[a] for a in range(k)) for b in range(k)]
+        faces = []
+        for b0 in range(k):
+            K = self._face_inverse(b0, rd)
+            rows = [self._pair(x, b0, 1) for x in ct]
+            sign = jnp.array([1.0, -1.0], rd).reshape((2,) + (1,) * k)  # the mirrored face's row b0
+            faces.append([add_all(K[b][a] * rows[a] for a in range(k)) * (sign if b == b0 else 1.0)
+                          for b in range(k)])
+        return self._assemble(inner, faces)
+
+    def _assemble(self, inner: list[Array], faces: list[list[Array]]) -> list[Array]:
+        """Full-size arrays from interiors and face pairs: joined axis by axis (last axis first)
+        in 2-D; in 3-D the interior padded to full size and the faces written over the padding in
+        place (faster there; they overlap at edges and corners, where both hold the same values)."""
+        k = len(self.C)
+        out = list(inner)
         if k == 2:
-            cof = [J[1 - a][1 - a], -J[1 - a][a]] if a == 0 else [-J[0][1], J[0][0]]
-            det = J[0][0] * J[1][1] - J[0][1] * J[1][0]
-        else:
-            cof = [J[(a + 1) % 3][(b + 1) % 3] * J[(a + 2) % 3][(b + 2) % 3]
-                   - J[(a + 1) % 3][(b + 2) % 3] * J[(a + 2) % 3][(b + 1) % 3] for b in range(3)]
-            det = add_all(J[a][b] * cof[b] for b in range(3))
-        r = (1.0 / det).astype(rd)
-        return add_all((c.astype(rd) * r) * d[b] for b, c in enumerate(cof))
-
-    width = space.edge_order + 1
-
-    def face(axis: int, lo: int, hi: int, row: int) -> list[Array]:
-        slab = lambda x: _slice(x, axis, lo, hi or x.shape[axis])
-        rows = _gradient_everywhere(slab(g), [slab(X) for X in coords], space)
-        return [_slice(r, axis, row, row + 1 or r.shape[axis]) for r in rows]
-
-    if k == 2:
-        # Joined axis by axis (last axis first): faces span the axes already joined and the
-        # interior of the others.
-        out = [component(a) for a in range(k)]
-        for axis in reversed(range(k)):
-            first, last = face(axis, 0, width, 0), face(axis, -width, 0, -1)
-            if axis == 1:
-                first, last = [_slice(r, 0, 1, -1) for r in first], [_slice(r, 0, 1, -1) for r in last]
-            out = [lax.concatenate([lo, o, hi], axis) for lo, o, hi in zip(first, out, last)]
+            for axis in reversed(range(k)):
+                for i, o in enumerate(out):
+                    lo, hi = faces[axis][i][0], faces[axis][i][1]
+                    if axis == 0:
+                        out[i] = lax.concatenate([lo, o, hi], axis)
+                    else:
+                        trim = lambda y: lax.slice_in_dim(y, 1, y.shape[0] - 1, axis=0)
+                        out[i] = lax.concatenate([trim(lo), o, trim(hi)], axis)
+            return out
+        zero = jnp.zeros((), out[0].dtype)
+        out = [lax.pad(o, zero, [(1, 1, 0)] * k) for o in out]
+        for axis in range(k):
+            for i, o in enumerate(out):
+                o = lax.dynamic_update_slice_in_dim(o, faces[axis][i][0], 0, axis)
+                out[i] = lax.dynamic_update_slice_in_dim(o, faces[axis][i][1], o.shape[axis] - 1, axis)
         return out
-    # 3-D: the interior padded to full size, the faces written over the padding in place (they
-    # overlap at edges and corners, where both hold the same general-path values).
-    zero = jnp.zeros((), rd).astype(g.dtype)
-    out = [lax.pad(component(a), zero, [(1, 1, 0)] * k) for a in range(k)]
-    for axis in range(k):
-        for (lo, hi, row), at in (((0, width, 0), 0), ((-width, 0, -1), g.shape[axis] - 1)):
-            out = [lax.dynamic_update_slice_in_dim(o, r, at, axis) for o, r in zip(out, face(axis, lo, hi, row))]
-    return out
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def _blocked_gradient(space: IndexSpace, g: Array, *C: Array) -> tuple[Array, ...]:
+    return tuple(_Blocks.of(C, space).gradient(g))
+
+
+def _blocked_gradient_jvp(space: IndexSpace, primals: tuple, tangents: tuple) -> tuple[Any, Any]:
+    """Written as the transpose of its own adjoint, as :func:`jaxgrad._apply.apply_stencil` does,
+    so that reverse mode runs ``back`` as written: ``h = K ct`` by blocks, then transposed
+    stencils, ``df: sum_b D_b^T h_b`` and ``dX_c: -sum_b D_b^T (out_c h_b)`` (from
+    ``dK = -K dJ K``). JAX's own transpose of the blocks instead sums every slice's padded
+    cotangent in one loop (5-10x a rectilinear gradient, measured on the Performance page)."""
+    g, *C = primals
+    blocks = _Blocks.of(tuple(C), space)
+    out = blocks.gradient(g)
+    live = [i for i, t in enumerate(tangents) if not isinstance(t, SymbolicZero)]
+    if not live:
+        return tuple(out), tuple(jnp.zeros_like(o) for o in out)
+    k = len(C)
+    stencils = [space.stencil(g, b) for b in range(k)]
+    DT = lambda x, b: apply_transposed(x, b, stencils[b])
+
+    def back(ct: tuple[Array, ...]) -> tuple[Array, ...]:
+        h = blocks.transposed(ct)
+        cotangents = []
+        for i in live:
+            if i == 0:
+                cotangents.append(add_all(DT(h[b], b) for b in range(k)))
+            else:
+                cotangents.append((-add_all(DT(out[i - 1] * h[b], b) for b in range(k))).astype(C[i - 1].dtype))
+        return tuple(cotangents)
+
+    shapes = tuple(jax.ShapeDtypeStruct(o.shape, o.dtype) for o in out)
+    tangent = jax.linear_transpose(back, shapes)(tuple(tangents[i] for i in live))[0]
+    return tuple(out), tangent
+
+
+_blocked_gradient.defjvp(_blocked_gradient_jvp, symbolic_zeros=True)
 
 
 @kernel
@@ -364,7 +468,14 @@ def _gradient(f: Array, coords: tuple, *, edge_order: int, periodic: tuple[bool,
     space = IndexSpace(periodic, layout, edge_order=edge_order)
     # Small grids take the general path: the blocks compile to a larger program (seconds in 3-D).
     by_blocks = layout is None and not any(periodic) and min(g.shape) >= 3 and g.size >= BLOCKS_FROM
-    out = (_gradient_by_blocks if by_blocks else _gradient_everywhere)(g, coords, space)
+    out: Sequence[Array] = []
+    if not by_blocks:
+        out = _gradient_everywhere(g, coords, space)
+    else:
+        C = tuple(jnp.asarray(X).astype(geometry_dtype(coords, g.dtype)) for X in coords)
+        # The custom JVP is for real fields (a complex field's chain rule mixes real coordinates in).
+        real = not jnp.issubdtype(g.dtype, jnp.complexfloating)
+        out = _blocked_gradient(space, g, *C) if real else _Blocks.of(C, space).gradient(g)
     return tuple(to_output(o, f.dtype) for o in out)
 
 

@@ -209,7 +209,59 @@ def test_the_fused_blocks_of_large_grids_equal_the_general_path(x64, shape, edge
     X = [x + 0.1 * rng.standard_normal(shape) for x in np.meshgrid(*[np.arange(n, dtype=float) for n in shape], indexing="ij")]
     f = rng.standard_normal(shape)
     space = cv.IndexSpace((False,) * len(shape), None, edge_order=edge_order)
-    by_blocks = jax.jit(lambda f, *X: cv._gradient_by_blocks(f, X, space))(f, *X)
+    by_blocks = jax.jit(lambda f, *X: cv._blocked_gradient(space, f, *X))(f, *X)
     everywhere = jax.jit(lambda f, *X: cv._gradient_everywhere(f, X, space))(f, *X)
     for got, want in zip(by_blocks, everywhere):
         close(got, want, 1e-12)
+
+
+@pytest.mark.parametrize("shape, edge_order", [((9, 8), 2), ((6, 7, 5), 1)], ids=["2-D", "3-D"])
+def test_the_blocks_custom_jvp_equals_autodiff_of_the_general_path(x64, shape, edge_order):
+    """Reverse mode of the blocks runs their hand-written adjoint (``h = K ct`` by blocks, then
+    transposed stencils); it must equal JAX's own derivatives of the general path, in both modes,
+    with respect to the values and the coordinates, and to second order."""
+    from jaxgrad import _curvilinear as cv
+
+    rng = np.random.default_rng(4)
+    k = len(shape)
+    X = tuple(x + 0.1 * rng.standard_normal(shape)
+              for x in np.meshgrid(*[np.arange(n, dtype=float) for n in shape], indexing="ij"))
+    f = rng.standard_normal(shape)
+    space = cv.IndexSpace((False,) * k, None, edge_order=edge_order)
+    blocks = lambda f, *X: cv._blocked_gradient(space, f, *X)
+    general = lambda f, *X: tuple(cv._gradient_everywhere(f, X, space))
+    weights = [rng.standard_normal(shape) for _ in range(k)]
+    loss = lambda fn: lambda f, *X: sum(jnp.sum(w * jnp.sin(o)) for w, o in zip(weights, fn(f, *X)))
+    tangents = (rng.standard_normal(shape),) + tuple(0.1 * rng.standard_normal(shape) for _ in range(k))
+
+    def derivatives(f, *X, fn):
+        return (jax.grad(loss(fn), tuple(range(k + 1)))(f, *X),
+                jax.jvp(fn, (f, *X), tangents)[1],
+                jax.grad(loss(fn))(f, *X),  # the coordinates' tangents symbolically zero
+                jax.grad(loss(fn), 1)(f, *X),  # the values' tangent symbolically zero
+                jax.jacfwd(jax.grad(loss(fn)))(f, *X))  # second order: forward over reverse
+
+    derivatives = jax.jit(derivatives, static_argnames="fn")
+    for got, want in zip(jax.tree.leaves(derivatives(f, *X, fn=blocks)), jax.tree.leaves(derivatives(f, *X, fn=general))):
+        close(got, want, 1e-12)
+    if k == 2:
+        check_grads(jax.jit(lambda f, X0: blocks(f, X0, *X[1:])[0]), (f, X[0]), order=2, modes=["rev"])
+
+
+def test_the_blocks_derivatives_in_float32_under_jit_and_vmap():
+    from jaxgrad import _curvilinear as cv
+
+    rng = np.random.default_rng(5)
+    shape = (12, 10)
+    X = tuple(jnp.asarray(x + 0.1 * rng.standard_normal(shape), jnp.float32)
+              for x in np.meshgrid(*[np.arange(n, dtype=float) for n in shape], indexing="ij"))
+    f = jnp.asarray(rng.standard_normal((3, *shape)), jnp.float32)
+    space = cv.IndexSpace((False, False), None, edge_order=1)
+    loss = lambda fn: lambda f, *X: sum(jnp.sum(o**2) for o in fn(f, *X))
+    blocks = loss(lambda f, *X: cv._blocked_gradient(space, f, *X))
+    general = loss(lambda f, *X: tuple(cv._gradient_everywhere(f, X, space)))
+    got = jax.jit(jax.vmap(jax.grad(blocks, (0, 1)), in_axes=(0, None, None)))(f, *X)
+    want = jax.jit(jax.vmap(jax.grad(general, (0, 1)), in_axes=(0, None, None)))(f, *X)
+    for g, w in zip(got, want):
+        assert g.dtype == jnp.float32
+        close(g, w, 1e-5)
