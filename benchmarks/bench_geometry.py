@@ -7,7 +7,8 @@
   same stencils at accuracy 2; longitude periodic in both).
 
 Every row runs inside ``jax.jit``, forward and under ``jax.grad`` of a loss ``sum(out**2)`` with
-respect to the field; implementations interleaved, caches flushed before each call
+respect to the field (for the curvilinear tables also with respect to the field and the coordinate
+arrays, grid optimisation; the rectilinear reference row stays the field's gradient); implementations interleaved, caches flushed before each call
 (``_timing.measure``), ratio = min time over the reference row's min. Not a test: nothing fails.
 
 Run:  python benchmarks/bench_geometry.py [--quick] [--rounds N]
@@ -26,9 +27,11 @@ import jaxgrad
 from _timing import environment, measure, report
 
 
-def loss_of(fn):
-    """jit(grad(sum of squares of fn's outputs)) with respect to the field."""
-    return jax.jit(jax.grad(lambda f, *a: sum(jnp.sum(o**2) for o in jax.tree.leaves(fn(f, *a)))))
+def loss_of(fn, coordinates: bool = False):
+    """jit(grad(sum of squares of fn's outputs)) with respect to the field (and the coordinates:
+    grid optimisation)."""
+    loss = lambda f, *a: sum(jnp.sum(o**2) for o in jax.tree.leaves(fn(f, *a)))
+    return jax.jit(lambda f, *a: jax.grad(loss, argnums=tuple(range(1 + len(a))) if coordinates else 0)(f, *a))
 
 
 def _gradient_with(steps, f, *coordinates):
@@ -51,11 +54,11 @@ def curvilinear_tables(quick: bool):
             "curvilinear (full-shape coordinates)": ((), coords),
         }
         name = "x".join(map(str, shape))
-        for mode in ("forward", "jax.grad of sum(out**2)"):
+        for mode in ("forward", "jax.grad of sum(out**2)", "jax.grad w.r.t. the field and the coordinates"):
             impls = {}
             for label, (steps, args) in variants.items():
                 fn = functools.partial(_gradient_with, steps)
-                run = jax.jit(fn) if mode == "forward" else loss_of(fn)
+                run = jax.jit(fn) if mode == "forward" else loss_of(fn, coordinates="coordinates" in mode)
                 impls[label] = functools.partial(run, f, *args)
             yield f"gradient, {name}, {mode}", impls, "rectilinear (scalar steps)"
 
