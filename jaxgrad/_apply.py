@@ -153,8 +153,9 @@ def apply_stencil(f: Array, axis: int, stencil: Stencil) -> Array:
 
 
 def apply_transposed(c: Array, axis: int, stencil: Stencil) -> Array:
-    """``A^T c`` along ``axis``, with ``A`` the matrix of ``stencil``: its transposed plan applied as
-    a stencil of its own where it has one (no bias, axis long enough), JAX's transpose otherwise."""
+    """``A^T c`` along ``axis``, with ``A`` the matrix of a linear ``stencil`` (no constant-mode
+    bias: the transpose of an affine map would drop it): its transposed plan applied as a stencil
+    of its own where the axis is long enough for one, JAX's transpose otherwise."""
     n = c.shape[axis]
     if transposed_sizes(stencil, n) is None:
         forward = lambda x: _applied(x, axis, stencil)

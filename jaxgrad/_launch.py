@@ -34,7 +34,9 @@ class Kernel:
     """A jitted kernel whose keyword arguments are static: one ``jax.jit`` per distinct set of them,
     called with the traced arguments alone (the fastest dispatch jit has). The keyword ``layout``
     (a :class:`jaxgrad._halo.Layout` or None) is one of them: a kernel traced for one sharding
-    layout is never reused for another."""
+    layout is never reused for another. While a call is being staged into a program (inside a
+    user's ``jit``), the body is traced in place instead (see ``__call__``); those traces are not
+    in :meth:`cache_size`."""
 
     def __init__(self, fn: Callable) -> None:
         self.fn = fn
@@ -59,7 +61,8 @@ class Kernel:
             # to slower loops (spherical_laplacian's jax.grad: 2.4x; Performance page).
             # numpy arrays become JAX arrays of the canonical dtypes, as jit's arguments would.
             canonical = lambda x: jnp.asarray(x) if isinstance(x, (np.ndarray, np.generic)) else x
-            return self.fn(*jax.tree.map(canonical, args), **static)
+            with jax.named_scope(self.__name__):  # the kernel's name in jaxprs and profiles
+                return self.fn(*jax.tree.map(canonical, args), **static)
         return self.specialize(**static)(*args)
 
     def cache_size(self) -> int:
@@ -68,9 +71,11 @@ class Kernel:
 
 
 def _staged() -> bool:
-    """True while a call is being traced into a program to compile (``jax.jit``, ``make_jaxpr``),
-    at any depth of transformations. JAX has no public test for this; without its private one
-    every call takes the nested jit, which is correct, and slower only in the case above."""
+    """True while a call is being traced into a jaxpr: inside ``jax.jit``, ``make_jaxpr``,
+    ``eval_shape``, the bodies of ``lax.scan`` / ``cond`` / ``while_loop``, ``checkpoint`` or
+    ``shard_map``, at any depth of other transformations. JAX has no public test for this; without
+    its private one every call takes the nested jit, which is correct, and slower only in the case
+    ``Kernel.__call__`` names."""
     probe = getattr(jax_core, "unsafe_am_i_under_a_jit", None) or getattr(jax_core, "unsafe_am_i_under_a_jit_DO_NOT_USE", None)
     try:
         return bool(probe()) if probe is not None else False

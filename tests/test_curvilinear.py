@@ -201,7 +201,8 @@ def test_bad_curvilinear_input_raises_errors_naming_the_argument():
         jaxgrad.gradient(f, X + 0j, Y)
 
 
-@pytest.mark.parametrize("shape, edge_order", [((9, 8), 1), ((6, 7, 5), 2)], ids=["2-D", "3-D"])
+@pytest.mark.parametrize("shape, edge_order", [((9, 8), 1), ((6, 7, 5), 2), ((3, 7, 5), 2)],
+                         ids=["2-D", "3-D", "3-D, an axis of 3 points"])
 def test_the_fused_blocks_of_large_grids_equal_the_general_path(x64, shape, edge_order):
     from jaxgrad import _curvilinear as cv
 
@@ -266,3 +267,30 @@ def test_the_blocks_derivatives_in_float32_under_jit_and_vmap():
     for g, w in zip(got, want):
         assert g.dtype == jnp.float32
         close(g, w, 1e-5)
+
+
+def test_large_grids_take_the_blocks_through_the_public_function(x64):
+    """From BLOCKS_FROM samples on, ``gradient`` runs the blocks and their adjoint: the same values
+    and derivatives as the general path, a float32 field keeps its dtype with float64 coordinates,
+    and a complex field is differentiated part by part."""
+    from jaxgrad import _curvilinear as cv
+
+    shape = (256, 260)
+    assert shape[0] * shape[1] >= cv.BLOCKS_FROM
+    rng = np.random.default_rng(6)
+    i, j = np.meshgrid(*[np.arange(n, dtype=float) for n in shape], indexing="ij")
+    X, Y = 0.5 * i + 0.2 * j + 0.05 * np.sin(0.1 * j), 0.4 * j - 0.1 * i + 0.05 * np.cos(0.1 * i)
+    f = rng.standard_normal(shape)
+    space = cv.IndexSpace((False, False), None, edge_order=2)
+    loss = lambda fn: lambda f, X, Y: sum(jnp.sum(jnp.sin(o)) for o in fn(f, X, Y))
+    public = lambda f, X, Y: jaxgrad.gradient(f, X, Y, edge_order=2)
+    general = lambda f, X, Y: tuple(cv._gradient_everywhere(f, (X, Y), space))
+    both = lambda fn: jax.jit(lambda *a: (fn(*a), jax.grad(loss(fn), (0, 1, 2))(*a)))
+    for got, want in zip(jax.tree.leaves(both(public)(f, X, Y)), jax.tree.leaves(both(general)(f, X, Y))):
+        close(got, want, 1e-12)
+    low = jaxgrad.gradient(jnp.asarray(f, jnp.float32), X, Y, edge_order=2)
+    assert all(g.dtype == jnp.float32 for g in low)
+    close(low[0], general(f, X, Y)[0], 1e-5)
+    z = jaxgrad.gradient(f + 2j * f[::-1], X, Y)
+    for a in range(2):
+        close(z[a], jaxgrad.gradient(f, X, Y)[a] + 2j * jaxgrad.gradient(f[::-1], X, Y)[a], 1e-12)
