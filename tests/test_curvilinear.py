@@ -201,8 +201,8 @@ def test_bad_curvilinear_input_raises_errors_naming_the_argument():
         jaxgrad.gradient(f, X + 0j, Y)
 
 
-@pytest.mark.parametrize("shape, edge_order", [((9, 8), 1), ((6, 7, 5), 2), ((3, 7, 5), 2)],
-                         ids=["2-D", "3-D", "3-D, an axis of 3 points"])
+@pytest.mark.parametrize("shape, edge_order", [((9, 8), 1), ((6, 7, 5), 2), ((5, 6, 4), 1), ((3, 7, 5), 2), ((5, 3, 4), 2)],
+                         ids=["2-D", "3-D", "3-D, edge order 1", "3-D, an axis of 3 points", "3-D, a middle axis of 3 points"])
 def test_the_fused_blocks_of_large_grids_equal_the_general_path(x64, shape, edge_order):
     from jaxgrad import _curvilinear as cv
 
