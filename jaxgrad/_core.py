@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxgrad._apply import apply_sum
 from jaxgrad._halo import Layout, apply_along
 from jaxgrad._stencils import (
     Stencil,
@@ -151,6 +152,21 @@ def derivative_along(
         cval=cval, scheme=scheme,
     )
     return apply_along(g, axis, stencil, layout)
+
+
+def derivatives_summed(
+    g: Array, spacings: Sequence[Any], axes: Sequence[int], layout: Layout | None, *, order: int, accuracy: int,
+    boundaries: Sequence[str], periods: Sequence[Any], cvals: Sequence[Any],
+) -> Array:
+    """``sum_a`` of :func:`derivative_along` over ``axes``: on one device and the two axes of a
+    2-D array in one pass where the plans allow it (:func:`jaxgrad._apply.apply_sum`)."""
+    plans = [scheme_stencil(h, real_dtype(g.dtype), g.shape[a], order=order, accuracy=accuracy, boundary=b, period=p,
+                            cval=c) for h, a, b, p, c in zip(spacings, axes, boundaries, periods, cvals)]
+    if layout is None and tuple(a % g.ndim for a in axes) == tuple(range(g.ndim)):
+        out = apply_sum(g, plans)
+        if out is not None:
+            return out
+    return add_all(apply_along(g, a, plan, layout) for a, plan in zip(axes, plans))
 
 
 def forward_stencil(spacing: Any, dtype: Any, *, order: int) -> Stencil:

@@ -25,7 +25,7 @@ from jaxgrad._args import (
     spread_spacing,
     stack_components,
 )
-from jaxgrad._core import add_all, derivative_along, to_output, to_working
+from jaxgrad._core import add_all, derivative_along, derivatives_summed, to_output, to_working
 from jaxgrad._curvilinear import is_curvilinear, plan_operator
 from jaxgrad._derivative import prepare_axis
 from jaxgrad._halo import Halo, Layout
@@ -81,7 +81,10 @@ def _join(static: tuple, traced: tuple, layout: Layout | None) -> Grid:
 @kernel
 def _laplacian(f: Array, traced: tuple, *, static: tuple, accuracy: int, layout: Layout | None) -> Array:
     grid, g = _join(static, traced, layout), to_working(f)
-    return to_output(add_all(_d(g, grid, i, 2, accuracy) for i in range(len(grid.axes))), f.dtype)
+    cvals = [grid.cval if b == "constant" else None for b in grid.boundaries]
+    out = derivatives_summed(g, grid.spacings, grid.axes, grid.layout, order=2, accuracy=accuracy,
+                             boundaries=grid.boundaries, periods=grid.periods, cvals=cvals)
+    return to_output(out, f.dtype)
 
 
 @kernel

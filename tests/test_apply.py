@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import uneven_coordinates
-from jaxgrad._apply import _shifted, apply_stencil, join, weighted_sum
+from jaxgrad._apply import _applied, _shifted, apply_stencil, apply_sum, join, weighted_sum
 from jaxgrad._core import forward_stencil, scheme_stencil
 from jaxgrad._stencils import Stencil, normal_stencil
 
@@ -144,3 +144,94 @@ def test_nan_reaches_only_the_outputs_that_read_it(x64):
     st = scheme_stencil(1.0, jnp.float64, 11, order=1, accuracy=4, boundary="one-sided")
     bad = np.flatnonzero(np.isnan(np.asarray(apply_stencil(jnp.asarray(f), 1, st))[0]))
     np.testing.assert_array_equal(bad, [3, 4, 6, 7])  # the central weight of a first derivative is 0
+
+
+# apply_sum: the two axes of a 2-D array in one pass (the rows between axis 0's edges raveled).
+SUM_PLANS = [
+    dict(order=2, accuracy=2, boundary="one-sided"),
+    dict(order=2, accuracy=4, boundary="one-sided"),
+    dict(order=1, accuracy=6, boundary="one-sided"),
+    dict(order=2, accuracy=2, boundary="reflect"),
+    dict(order=1, accuracy=4, boundary="mirror"),
+    dict(order=3, accuracy=2, boundary="nearest"),
+]
+
+
+def _sum_plans(shape, dtype, steps=(0.7, 1.3), **kw):
+    return [scheme_stencil(h, dtype, n, **kw) for h, n in zip(steps, shape)]
+
+
+SUM_SHAPES = [(17, 15), (15, 40), (40, 15)]
+
+
+@pytest.mark.parametrize("kw, shape", [(kw, SUM_SHAPES[i % 3]) for i, kw in enumerate(SUM_PLANS)],
+                         ids=lambda p: "-".join(map(str, p.values())) if isinstance(p, dict) else "x".join(map(str, p)))
+def test_apply_sum_equals_the_axis_by_axis_sum(x64, kw, shape):
+    rng = np.random.default_rng(7)
+    f = jnp.asarray(rng.standard_normal(shape))
+    plans = _sum_plans(shape, jnp.float64, **kw)
+    got = jax.jit(lambda f: apply_sum(f, plans))(f)
+    assert got is not None, "these plans take the one-pass path"
+    want = apply_stencil(f, 0, plans[0]) + apply_stencil(f, 1, plans[1])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * float(jnp.max(jnp.abs(want))))
+    # NaN and inf read across a row boundary never reach another row: an edge column's value is
+    # chosen, not multiplied by a zero weight. (In the middle row: axis 0's edge rows come from a
+    # contraction, which does spread them through zero weights.)
+    mid = shape[0] // 2
+    g = f.at[mid, -1].set(jnp.inf).at[mid, 0].set(jnp.nan)
+    finite = np.isfinite(apply_sum(g, plans)), np.isfinite(apply_stencil(g, 0, plans[0]) + apply_stencil(g, 1, plans[1]))
+    others = np.arange(shape[0]) != mid  # (in row mid itself the axis-by-axis sum multiplies zero edge weights)
+    assert np.array_equal(finite[0][others], finite[1][others])
+
+
+def test_apply_sum_in_float32_and_complex():
+    rng = np.random.default_rng(8)
+    shape = (20, 17)
+    for dtype in (jnp.float32, jnp.complex64):
+        f = rng.standard_normal(shape) + (1j * rng.standard_normal(shape) if dtype == jnp.complex64 else 0)
+        f = jnp.asarray(f, dtype)
+        plans = _sum_plans(shape, jnp.float32, order=2, accuracy=2, boundary="one-sided")
+        got = apply_sum(f, plans)
+        assert got.dtype == dtype
+        want = apply_stencil(f, 0, plans[0]) + apply_stencil(f, 1, plans[1])
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-5 * float(jnp.max(jnp.abs(want))))
+
+
+def test_apply_sum_declines_what_it_cannot_run(x64):
+    f = jnp.ones((12, 10))
+    assert apply_sum(f, _sum_plans(f.shape, jnp.float64, order=1, accuracy=2, boundary="periodic")) is None
+    assert apply_sum(f, _sum_plans(f.shape, jnp.float64, order=1, accuracy=2, boundary="constant", cval=1.0)) is None
+    coords = [jnp.asarray(uneven_coordinates(np.random.default_rng(0), n)) for n in f.shape]
+    assert apply_sum(f, _sum_plans(f.shape, jnp.float64, coords, order=1, accuracy=2, boundary="one-sided")) is None
+    assert apply_sum(jnp.ones((4, 5, 6)), _sum_plans((4, 5), jnp.float64, order=1, accuracy=2, boundary="one-sided")) is None
+    # one-sided schemes: no edge rows at one end of axis 0
+    assert apply_sum(f, _sum_plans(f.shape, jnp.float64, order=1, accuracy=2, boundary="one-sided", scheme="backward")) is None
+    short = jnp.ones((12, 3))  # the transposed plan's edge columns would overlap
+    assert apply_sum(short, _sum_plans(short.shape, jnp.float64, order=2, accuracy=4, boundary="one-sided")) is None
+
+
+@pytest.mark.parametrize("kw", [SUM_PLANS[1], SUM_PLANS[3]], ids=["accuracy 4", "reflect"])
+def test_apply_sum_derivatives_equal_those_of_the_axis_by_axis_sum(x64, kw):
+    """Reverse mode runs the transposed plans' pass: it must equal JAX's own transpose of the
+    plain slices, for the values and for a traced step, and forward mode and second order too."""
+    rng = np.random.default_rng(9)
+    shape = (14, 12)
+    f, ct, df = (jnp.asarray(rng.standard_normal(shape)) for _ in range(3))
+
+    def run(fn):
+        def op(f, h):
+            plans = _sum_plans(shape, jnp.float64, steps=(h, 2 * h), **kw)
+            return fn(f, plans)
+        y, vjp = jax.vjp(op, f, 0.7)
+        loss = lambda f, h: jnp.sum(jnp.sin(op(f, h)))
+        # second order: forward over reverse, a Hessian-vector product in the values and the step
+        return y, vjp(ct), jax.jvp(op, (f, 0.7), (df, 0.3))[1], jax.jvp(jax.grad(loss, (0, 1)), (f, 0.7), (df, 0.3))[1]
+
+    plain = lambda f, plans: _applied(f, 0, plans[0]) + _applied(f, 1, plans[1])
+    got, want = jax.jit(lambda f: run(apply_sum))(f), jax.jit(lambda f: run(plain))(f)
+    for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-10 * float(jnp.max(jnp.abs(w))))
+    batch = jnp.stack([f, 2 * f])
+    plans = _sum_plans(shape, jnp.float64, **kw)
+    grads = jax.vmap(jax.grad(lambda f: jnp.sum(apply_sum(f, plans) ** 2)))(batch)
+    np.testing.assert_allclose(grads[1], 2 * grads[0], rtol=1e-12)  # the gradient is linear in f
