@@ -221,12 +221,12 @@ def edge_terms(f: Array, axis: int, stencil: Stencil, side: str) -> list[tuple[A
 
 
 def apply_sum(f: Array, stencils: Sequence[Stencil]) -> Array | None:
-    """``sum_a A_a f``, each plan ``stencils[a]`` along axis ``a`` of a 2-D ``f``, in one pass
+    """``sum_a A_a f``, each plan ``stencils[a]`` along axis ``a`` of a 2-D or 3-D ``f``, in one pass
     (:func:`_flat_sum`), with reverse mode by the transposed plans in one pass too; None where the
     plans do not allow it (periodic, coordinate weights, a bias, an axis too short), and the caller
     applies the plans one by one. One stencil per axis, applied and summed axis by axis, writes
     every term to memory: a 2-D Laplacian took 2.3x as long (measured on the Performance page)."""
-    if f.ndim != 2 or len(stencils) != 2:
+    if f.ndim not in (2, 3) or len(stencils) != f.ndim:
         return None
     adjoints: list[Stencil] = []
     for axis, stencil in enumerate(stencils):
@@ -270,47 +270,70 @@ def _constant_weights(stencil: Stencil) -> bool:
 
 
 def _flat_fits(shape: tuple[int, ...], stencils: Sequence[Stencil]) -> bool:
-    """Whether :func:`_flat_sum` can run these plans: edge rows at both ends of axis 0 (whose
-    faces then hold the shifts along axis 1 that leave a row), and every shift along axis 1
-    shorter than a row."""
-    (n0, n1), (s0, s1) = shape, stencils
-    reach = max([abs(k) for k in s1.offsets] + [len(s1.left_weights), len(s1.right_weights)])
-    return s0.left >= 1 and s0.right >= 1 and n0 > s0.left + s0.right and s1.left + s1.right <= n1 and reach < n1
+    """Whether :func:`_flat_sum` can run these plans: edge rows at both ends of every axis but
+    the last (their faces then hold the shifts along the last axis that leave a row), and every
+    shift along the last axis shorter than a row."""
+    *major, last = stencils
+    n = shape[-1]
+    reach = max([abs(k) for k in last.offsets] + [len(last.left_weights), len(last.right_weights)])
+    faces_fit = all(s.left >= 1 and s.right >= 1 and m > s.left + s.right for s, m in zip(major, shape))
+    return faces_fit and last.left + last.right <= n and reach < n
 
 
 def _flat_sum(x: Array, stencils: Sequence[Stencil]) -> Array:
-    """``A_0 x + A_1 x`` for plans with constant weights: the rows between axis 0's edge rows as
-    one loop over the raveled array (a shift along axis 1 off the end of a row reads the next
-    row, in bounds; axis 1's edge columns take their own rows there, chosen by ``jnp.where``, so
-    nothing read across a row boundary is ever multiplied), padded to full size along axis 0,
-    and axis 0's edge rows written in place from slabs."""
-    (n0, n1), (s0, s1) = x.shape, stencils
-    rows = n0 - s0.left - s0.right
-    size, start = rows * n1, s0.left * n1
-    flat = x.reshape(-1)
-    at = lambda shift: lax.slice(flat, (start + shift,), (start + shift + size,))
-    column = lax.rem(lax.iota(jnp.int32, size), jnp.int32(n1))
+    """``sum_a A_a x`` (2-D or 3-D ``x``) for plans with constant weights: the samples inside the
+    edge rows of every axis but the last, all along the last, as one loop over ``x`` seen as
+    ``(n0, n1 * ... )`` (a shift along the last axis off the end of a row reads the next row, in
+    bounds; the last axis's edge columns take their own rows there, chosen by ``jnp.where``, so
+    nothing read across a row boundary is ever multiplied), padded to full size, and the other
+    axes' edge rows written in place from slabs."""
+    shape, k = x.shape, x.ndim
+    *major, last = stencils
+    n, mid = shape[-1], major[-1]  # the last axis, and the one raveled with it
+    # x seen as (rows, n_mid * n): rows are axis 0 in 3-D, a single row in 2-D.
+    rows = [(shape[0] - major[0].left - major[0].right, major[0].left)] if k == 3 else [(1, 0)]
+    view = x.reshape(-1 if k == 3 else 1, shape[-2] * n)
+    size, start = (shape[-2] - mid.left - mid.right) * n, mid.left * n
+    inner = [shape[a] - major[a].left - major[a].right for a in range(k - 1)] + [n]
+
+    def at(axis: int, shift: int) -> Array:
+        (count, r0), c0 = rows[0], start
+        if axis == k - 2:
+            c0 += shift * n
+        elif axis == k - 1:
+            c0 += shift
+        else:
+            r0 += shift
+        return lax.slice(view, (r0, c0), (r0 + count, c0 + size))
+
     # Python floats: weighted_sum pairs opposite constant weights, and numpy scalars would promote.
     row_weight = lambda w, j: float(w) if np.ndim(w) == 0 else float(np.asarray(w)[j])
-    along0 = weighted_sum([(float(w), at(k * n1)) for k, w in zip(s0.offsets, s0.weights)], 0, (size,), x.dtype, s0.scale)
-    along1 = weighted_sum([(float(w), at(k)) for k, w in zip(s1.offsets, s1.weights)], 0, (size,), x.dtype, None)
-    for j in range(s1.left):  # the window starts at column 0
-        edge = [(row_weight(w, j), at(m - j)) for m, w in enumerate(s1.left_weights)]
-        along1 = jnp.where(column == j, weighted_sum(edge, 0, (size,), x.dtype, None), along1)
-    width = len(s1.right_weights)
-    for r in range(s1.right):  # the window ends at column n1 - 1
-        j = n1 - s1.right + r
-        edge = [(row_weight(w, r), at(n1 - width + m - j)) for m, w in enumerate(s1.right_weights)]
-        along1 = jnp.where(column == j, weighted_sum(edge, 0, (size,), x.dtype, None), along1)
-    if s1.scale is not None:
-        along1 = along1 * s1.scale
-    inner = (along0 + along1).reshape(rows, n1)
+    block = (rows[0][0], size)
+    terms = [weighted_sum([(float(w), at(a, o)) for o, w in zip(s.offsets, s.weights)], 1, block, x.dtype, s.scale)
+             for a, s in enumerate(major)]
+    column = lax.rem(lax.iota(jnp.int32, size), jnp.int32(n))[None, :]
+    along = weighted_sum([(float(w), at(k - 1, o)) for o, w in zip(last.offsets, last.weights)], 1, block, x.dtype, None)
+    for j in range(last.left):  # the window starts at column 0
+        edge = [(row_weight(w, j), at(k - 1, m - j)) for m, w in enumerate(last.left_weights)]
+        along = jnp.where(column == j, weighted_sum(edge, 1, block, x.dtype, None), along)
+    width = len(last.right_weights)
+    for r in range(last.right):  # the window ends at column n - 1
+        j = n - last.right + r
+        edge = [(row_weight(w, r), at(k - 1, n - width + m - j)) for m, w in enumerate(last.right_weights)]
+        along = jnp.where(column == j, weighted_sum(edge, 1, block, x.dtype, None), along)
+    if last.scale is not None:
+        along = along * last.scale
+    out = sum(terms, along).reshape(inner)
+    out = lax.pad(out, jnp.zeros((), x.dtype), [(s.left, s.right, 0) for s in major] + [(0, 0, 0)])
 
-    def face(side: str) -> Array:
-        count = s0.left if side == "left" else s0.right
-        slab = lax.slice_in_dim(x, 0 if side == "left" else n0 - count, count if side == "left" else n0, axis=0)
-        return weighted_sum(edge_terms(x, 0, s0, side), 0, slab.shape, x.dtype, s0.scale) + _applied(slab, 1, s1)
+    def face(b: int, side: str) -> Array:
+        count, m = (major[b].left if side == "left" else major[b].right), shape[b]
+        slab = lax.slice_in_dim(x, 0 if side == "left" else m - count, count if side == "left" else m, axis=b)
+        own = weighted_sum(edge_terms(x, b, major[b], side), b, slab.shape, x.dtype, major[b].scale)
+        return sum((_applied(slab, a, s) for a, s in enumerate(stencils) if a != b), own)
 
-    out = lax.pad(inner, jnp.zeros((), x.dtype), [(s0.left, s0.right, 0), (0, 0, 0)])
-    out = lax.dynamic_update_slice_in_dim(out, face("left"), 0, 0)
-    return lax.dynamic_update_slice_in_dim(out, face("right"), n0 - s0.right, 0)
+    for b in reversed(range(k - 1)):  # axis 0's faces last: they hold the corners too
+        out = lax.dynamic_update_slice_in_dim(out, face(b, "left"), 0, b)
+        out = lax.dynamic_update_slice_in_dim(out, face(b, "right"), shape[b] - major[b].right, b)
+    return out
+

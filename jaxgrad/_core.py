@@ -158,11 +158,14 @@ def derivatives_summed(
     g: Array, spacings: Sequence[Any], axes: Sequence[int], layout: Layout | None, *, order: int, accuracy: int,
     boundaries: Sequence[str], periods: Sequence[Any], cvals: Sequence[Any],
 ) -> Array:
-    """``sum_a`` of :func:`derivative_along` over ``axes``: on one device and the two axes of a
-    2-D array in one pass where the plans allow it (:func:`jaxgrad._apply.apply_sum`)."""
+    """``sum_a`` of :func:`derivative_along` over ``axes``: on a one-device machine and every
+    axis of a 2-D or 3-D array in one pass where the plans allow it (:func:`jaxgrad._apply.apply_sum`)."""
     plans = [scheme_stencil(h, real_dtype(g.dtype), g.shape[a], order=order, accuracy=accuracy, boundary=b, period=p,
                             cval=c) for h, a, b, p, c in zip(spacings, axes, boundaries, periods, cvals)]
-    if layout is None and tuple(a % g.ndim for a in axes) == tuple(range(g.ndim)):
+    # One pass only where no array can be split over devices: the raveled view would lose a
+    # traced array's sharding (whose layout is unknown here), and on one device the values are
+    # the same either way.
+    if layout is None and jax.device_count() == 1 and tuple(a % g.ndim for a in axes) == tuple(range(g.ndim)):
         out = apply_sum(g, plans)
         if out is not None:
             return out

@@ -157,14 +157,14 @@ SUM_PLANS = [
 ]
 
 
-def _sum_plans(shape, dtype, steps=(0.7, 1.3), **kw):
+def _sum_plans(shape, dtype, steps=(0.7, 1.3, 1.1), **kw):
     return [scheme_stencil(h, dtype, n, **kw) for h, n in zip(steps, shape)]
 
 
-SUM_SHAPES = [(17, 15), (15, 40), (40, 15)]
+SUM_SHAPES = [(17, 15), (15, 40), (40, 15), (14, 15, 16), (15, 14, 20)]
 
 
-@pytest.mark.parametrize("kw, shape", [(kw, SUM_SHAPES[i % 3]) for i, kw in enumerate(SUM_PLANS)],
+@pytest.mark.parametrize("kw, shape", [(kw, SUM_SHAPES[i % 3]) for i, kw in enumerate(SUM_PLANS)] + [(SUM_PLANS[i], SUM_SHAPES[3 + i % 2]) for i in (0, 1, 3)],
                          ids=lambda p: "-".join(map(str, p.values())) if isinstance(p, dict) else "x".join(map(str, p)))
 def test_apply_sum_equals_the_axis_by_axis_sum(x64, kw, shape):
     rng = np.random.default_rng(7)
@@ -172,14 +172,14 @@ def test_apply_sum_equals_the_axis_by_axis_sum(x64, kw, shape):
     plans = _sum_plans(shape, jnp.float64, **kw)
     got = jax.jit(lambda f: apply_sum(f, plans))(f)
     assert got is not None, "these plans take the one-pass path"
-    want = apply_stencil(f, 0, plans[0]) + apply_stencil(f, 1, plans[1])
+    want = sum(apply_stencil(f, a, p) for a, p in enumerate(plans))
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * float(jnp.max(jnp.abs(want))))
     # NaN and inf read across a row boundary never reach another row: an edge column's value is
     # chosen, not multiplied by a zero weight. (In the middle row: axis 0's edge rows come from a
     # contraction, which does spread them through zero weights.)
     mid = shape[0] // 2
-    g = f.at[mid, -1].set(jnp.inf).at[mid, 0].set(jnp.nan)
-    finite = np.isfinite(apply_sum(g, plans)), np.isfinite(apply_stencil(g, 0, plans[0]) + apply_stencil(g, 1, plans[1]))
+    g = f.at[mid, ..., -1].set(jnp.inf).at[mid, ..., 0].set(jnp.nan)
+    finite = np.isfinite(apply_sum(g, plans)), np.isfinite(sum(apply_stencil(g, a, p) for a, p in enumerate(plans)))
     others = np.arange(shape[0]) != mid  # (in row mid itself the axis-by-axis sum multiplies zero edge weights)
     assert np.array_equal(finite[0][others], finite[1][others])
 
@@ -204,30 +204,31 @@ def test_apply_sum_declines_what_it_cannot_run(x64):
     coords = [jnp.asarray(uneven_coordinates(np.random.default_rng(0), n)) for n in f.shape]
     assert apply_sum(f, _sum_plans(f.shape, jnp.float64, coords, order=1, accuracy=2, boundary="one-sided")) is None
     assert apply_sum(jnp.ones((4, 5, 6)), _sum_plans((4, 5), jnp.float64, order=1, accuracy=2, boundary="one-sided")) is None
+    assert apply_sum(jnp.ones((4, 5, 6, 7)), _sum_plans((4, 5, 6, 7), jnp.float64, order=1, accuracy=2, boundary="one-sided")) is None
     # one-sided schemes: no edge rows at one end of axis 0
     assert apply_sum(f, _sum_plans(f.shape, jnp.float64, order=1, accuracy=2, boundary="one-sided", scheme="backward")) is None
     short = jnp.ones((12, 3))  # the transposed plan's edge columns would overlap
     assert apply_sum(short, _sum_plans(short.shape, jnp.float64, order=2, accuracy=4, boundary="one-sided")) is None
 
 
-@pytest.mark.parametrize("kw", [SUM_PLANS[1], SUM_PLANS[3]], ids=["accuracy 4", "reflect"])
-def test_apply_sum_derivatives_equal_those_of_the_axis_by_axis_sum(x64, kw):
+@pytest.mark.parametrize("kw, shape", [(SUM_PLANS[1], (14, 12)), (SUM_PLANS[3], (14, 12)), (SUM_PLANS[0], (12, 11, 10))],
+                         ids=["accuracy 4", "reflect", "3-D"])
+def test_apply_sum_derivatives_equal_those_of_the_axis_by_axis_sum(x64, kw, shape):
     """Reverse mode runs the transposed plans' pass: it must equal JAX's own transpose of the
     plain slices, for the values and for a traced step, and forward mode and second order too."""
     rng = np.random.default_rng(9)
-    shape = (14, 12)
     f, ct, df = (jnp.asarray(rng.standard_normal(shape)) for _ in range(3))
 
     def run(fn):
         def op(f, h):
-            plans = _sum_plans(shape, jnp.float64, steps=(h, 2 * h), **kw)
+            plans = _sum_plans(shape, jnp.float64, steps=(h, 2 * h, 0.5 * h), **kw)
             return fn(f, plans)
         y, vjp = jax.vjp(op, f, 0.7)
         loss = lambda f, h: jnp.sum(jnp.sin(op(f, h)))
         # second order: forward over reverse, a Hessian-vector product in the values and the step
         return y, vjp(ct), jax.jvp(op, (f, 0.7), (df, 0.3))[1], jax.jvp(jax.grad(loss, (0, 1)), (f, 0.7), (df, 0.3))[1]
 
-    plain = lambda f, plans: _applied(f, 0, plans[0]) + _applied(f, 1, plans[1])
+    plain = lambda f, plans: sum(_applied(f, a, p) for a, p in enumerate(plans))
     got, want = jax.jit(lambda f: run(apply_sum))(f), jax.jit(lambda f: run(plain))(f)
     for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-10 * float(jnp.max(jnp.abs(w))))
