@@ -14,9 +14,10 @@ import numpy as np
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
-from jaxgrad._stencils import Stencil, constant_weights, transposed, transposed_sizes
+from jaxgrad._stencils import Stencil, _at, constant_weights, transposed, transposed_sizes
 
 Array = jax.Array
+MAX_EDGE_COLUMNS = 4  # per side, on the last axis of apply_sum's one pass
 
 
 def _along(w: Any, axis: int, ndim: int) -> Any:
@@ -223,18 +224,24 @@ def edge_terms(f: Array, axis: int, stencil: Stencil, side: str) -> list[tuple[A
 def apply_sum(f: Array, stencils: Sequence[Stencil]) -> Array | None:
     """``sum_a A_a f``, each plan ``stencils[a]`` along axis ``a`` of a 2-D or 3-D ``f``, in one pass
     (:func:`_flat_sum`), with reverse mode by the transposed plans in one pass too; None where the
-    plans do not allow it (periodic, coordinate weights, a bias, an axis too short), and the caller
+    plans do not allow it (periodic, coordinate weights, a bias, no edge rows at one end of an axis
+    but the last as in one-sided schemes, wide edges on the last axis, an axis too short), and the caller
     applies the plans one by one. One stencil per axis, applied and summed axis by axis, writes
-    every term to memory: a 2-D Laplacian took 2.3x as long (measured on the Performance page)."""
+    every term to memory: a 2-D Laplacian took 2.1-2.4x as long (measured on the Performance page)."""
     if f.ndim not in (2, 3) or len(stencils) != f.ndim:
         return None
     adjoints: list[Stencil] = []
     for axis, stencil in enumerate(stencils):
         n = f.shape[axis]
-        if stencil.periodic or not _constant_weights(stencil) or transposed_sizes(stencil, n) is None:
+        if stencil.periodic or not _all_weights_constant(stencil) or transposed_sizes(stencil, n) is None:
             return None
         adjoints.append(transposed(stencil, n, np.dtype(jnp.finfo(f.dtype).dtype)))  # type: ignore[arg-type]
     if not (_flat_fits(f.shape, stencils) and _flat_fits(f.shape, adjoints)):
+        return None
+    # Every edge column of the last axis is a weighted sum computed at every sample and chosen by
+    # jnp.where: worth it for narrow edges only (second derivatives at accuracy 2: four columns a
+    # side in the transposed plan). Wider ones were level or slower (accuracy 4-8, Performance page).
+    if max(p.left + p.right for p in (stencils[-1], adjoints[-1])) > 2 * MAX_EDGE_COLUMNS:
         return None
     # The scales may be traced (a step inside the user's jit): arguments of the custom JVP, so
     # that their tangents flow.
@@ -261,12 +268,13 @@ def apply_sum(f: Array, stencils: Sequence[Stencil]) -> Array | None:
     return linear(f, *scales)
 
 
-def _constant_weights(stencil: Stencil) -> bool:
+def _all_weights_constant(stencil: Stencil) -> bool:
     """Every weight a Python or numpy number (no coordinate weights), no bias."""
     if stencil.left_bias is not None or stencil.right_bias is not None:
         return False
-    weights = [*stencil.weights, *stencil.left_weights, *stencil.right_weights]
-    return all(isinstance(w, (int, float, np.ndarray, np.number)) for w in weights)
+    edges = [*stencil.left_weights, *stencil.right_weights]  # one weight per edge row: numpy arrays
+    return (all(isinstance(w, (int, float, np.number)) for w in stencil.weights)
+            and all(isinstance(w, (int, float, np.ndarray, np.number)) for w in edges))
 
 
 def _flat_fits(shape: tuple[int, ...], stencils: Sequence[Stencil]) -> bool:
@@ -307,7 +315,7 @@ def _flat_sum(x: Array, stencils: Sequence[Stencil]) -> Array:
         return lax.slice(view, (r0, c0), (r0 + count, c0 + size))
 
     # Python floats: weighted_sum pairs opposite constant weights, and numpy scalars would promote.
-    row_weight = lambda w, j: float(w) if np.ndim(w) == 0 else float(np.asarray(w)[j])
+    row_weight = lambda w, j: float(_at(w, j))
     block = (rows[0][0], size)
     terms = [weighted_sum([(float(w), at(a, o)) for o, w in zip(s.offsets, s.weights)], 1, block, x.dtype, s.scale)
              for a, s in enumerate(major)]

@@ -325,11 +325,16 @@ def _cofactor_row(J: Matrix, a: int) -> list[Any]:
             - J[(a + 1) % 3][(b + 2) % 3] * J[(a + 2) % 3][(b + 1) % 3] for b in range(3)]
 
 
+# The blocks' faces: both axes in 2-D; axes 0 and 1 in 3-D (the interior spans the last axis).
+_FACE_AXES = range(2)
+
+
 class _Blocks(NamedTuple):
     """The gradient's chain rule by blocks, on one device: the interior is an elementwise
     expression of shifted slices, which XLA fuses into one loop per output over ``f`` and the
-    coordinates; the faces (one sample thick) come from the general path on thin slabs, the low
-    and the mirrored high slab of an axis stacked into one call. (Composing whole-array stencils
+    coordinates; the faces (one sample thick) come from thin slabs, the low and the mirrored high
+    slab of an axis stacked into one call (derivatives along the face by the general path, the
+    normal one from the stencil's edge row). (Composing whole-array stencils
     instead writes every index derivative to memory: 2-4x slower on XLA:CPU.) Mirroring an index
     axis flips the sign of its derivatives, of the Jacobian's column and of the inverse's row, and
     leaves the physical gradient unchanged.
@@ -374,9 +379,6 @@ class _Blocks(NamedTuple):
     def _interior(x: Array) -> Array:
         return _inner(x) if x.ndim == 2 else _rows(x)
 
-    @property
-    def _face_axes(self) -> range:
-        return range(len(self.C) if len(self.C) == 2 else 2)
 
     def _pair(self, x: Array, b: int, width: int) -> Array:
         """The first ``width`` samples of ``x`` along axis ``b`` and the last ``width``, mirrored,
@@ -413,7 +415,7 @@ class _Blocks(NamedTuple):
         r = self.r.astype(rd)
         inner = [r * add_all(c.astype(rd) * d[b] for b, c in enumerate(_cofactor_row(J, a))) for a in range(k)]
         faces = []
-        for b0 in self._face_axes:
+        for b0 in _FACE_AXES:
             K, e = self._face_inverse(b0, rd), self._face_derivatives(g, b0)
             faces.append([add_all(K[b][a] * e[b] for b in range(k)) for a in range(k)])
         return self._assemble(inner, faces)
@@ -429,7 +431,7 @@ class _Blocks(NamedTuple):
         r = self.r.astype(rd)
         inner = [r * add_all(cof[a][b].astype(rd) * c[a] for a in range(k)) for b in range(k)]
         faces = []
-        for b0 in self._face_axes:
+        for b0 in _FACE_AXES:
             K = self._face_inverse(b0, rd)
             rows = [self._pair(x, b0, 1) for x in ct]
             sign = jnp.array([1.0, -1.0], rd).reshape((2,) + (1,) * k)  # the mirrored face's row b0
@@ -456,7 +458,7 @@ class _Blocks(NamedTuple):
         n0, n1, n2 = shape
         zero = jnp.zeros((), out[0].dtype)
         out = [lax.pad(o.reshape(n0 - 2, n1 - 2, n2), zero, [(1, 1, 0), (1, 1, 0), (0, 0, 0)]) for o in out]
-        for axis in self._face_axes:
+        for axis in _FACE_AXES:
             for i, o in enumerate(out):
                 o = lax.dynamic_update_slice_in_dim(o, faces[axis][i][0], 0, axis)
                 out[i] = lax.dynamic_update_slice_in_dim(o, faces[axis][i][1], o.shape[axis] - 1, axis)

@@ -78,8 +78,7 @@ def test_no_transposed_plan_where_the_plan_is_affine_or_the_axis_short(x64):
 # periodic plan, a scheme, complex values, and coordinates (per-row weights, traced).
 CASES = [(PLANS[i], np.float32, "step") for i in (0, 3, 4, 9)] + [
     (PLANS[1], np.complex64, "step"), (PLANS[6], np.complex64, "step"),
-    # (every plan's transpose with coordinates is checked above; reflect's compiled 5x slower here)
-    (PLANS[0], np.float32, "coordinates"),
+    (PLANS[4], np.float32, "coordinates"),
 ]
 
 
@@ -130,8 +129,8 @@ def test_check_grads_second_order(x64):
     periodic = jax.jit(lambda f: jaxgrad.derivative(f, 0.3, axis=1, accuracy=6, boundary="periodic"))
     coords = jax.jit(lambda f, x: jaxgrad.derivative(f[:4], x, axis=1, accuracy=4, boundary="mirror"))
     reflect = jax.jit(lambda h: jaxgrad.derivative(f, h, axis=0, order=2, accuracy=4, boundary="reflect"))
-    # gradient: one per axis; the 2-D Laplacian: one for both axes (apply_sum's single pass)
-    assert _uses_adjoint(_loss, f) == 3 and _uses_adjoint(periodic, f) == 1 and _uses_adjoint(reflect, 0.3) == 1
+    # one per axis (an accuracy-4 Laplacian's edges are too wide for apply_sum's single pass)
+    assert _uses_adjoint(_loss, f) == 4 and _uses_adjoint(periodic, f) == 1 and _uses_adjoint(reflect, 0.3) == 1
     assert _uses_adjoint(coords, f, x) == 1
     check_grads(jax.jit(_loss), (f,), order=2, modes=("rev",))  # forward mode: the Hessian test
     check_grads(periodic, (f,), order=2)
