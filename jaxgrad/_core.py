@@ -147,11 +147,14 @@ def derivative_along(
     period: Any = None, cval: Any = None, scheme: str = "central",
 ) -> Array:
     """The scheme of :func:`jaxgrad.derivative` along one axis."""
-    stencil = scheme_stencil(
-        spacing, real_dtype(g.dtype), g.shape[axis], order=order, accuracy=accuracy, boundary=boundary, period=period,
-        cval=cval, scheme=scheme,
-    )
+    stencil = _plan(g, spacing, axis, order=order, accuracy=accuracy, boundary=boundary, period=period, cval=cval,
+                    scheme=scheme)
     return apply_along(g, axis, stencil, layout)
+
+
+def _plan(g: Array, spacing: Any, axis: int, **scheme: Any) -> Stencil:
+    """:func:`scheme_stencil` for ``g``'s axis ``axis``, weights in ``g``'s real working dtype."""
+    return scheme_stencil(spacing, real_dtype(g.dtype), g.shape[axis], **scheme)
 
 
 def derivatives_summed(
@@ -160,8 +163,8 @@ def derivatives_summed(
 ) -> Array:
     """``sum_a`` of :func:`derivative_along` over ``axes``: on a one-device machine and every
     axis of a 2-D or 3-D array in one pass where the plans allow it (:func:`jaxgrad._apply.apply_sum`)."""
-    plans = [scheme_stencil(h, real_dtype(g.dtype), g.shape[a], order=order, accuracy=accuracy, boundary=b, period=p,
-                            cval=c) for h, a, b, p, c in zip(spacings, axes, boundaries, periods, cvals)]
+    plans = [_plan(g, h, a, order=order, accuracy=accuracy, boundary=b, period=p, cval=c)
+             for h, a, b, p, c in zip(spacings, axes, boundaries, periods, cvals)]
     # One pass only where no array can be split over devices: the raveled view would lose a
     # traced array's sharding (whose layout is unknown here), and on one device the values are
     # the same either way.
