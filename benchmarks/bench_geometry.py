@@ -38,9 +38,10 @@ def _gradient_with(steps, f, *coordinates):
     return jaxgrad.gradient(f, *steps, *coordinates)
 
 
-def curvilinear_tables(quick: bool):
+def curvilinear_tables(quick: bool, sizes: tuple[int, int] | None = None):
     rng = np.random.default_rng(0)
-    for shape in ([(512, 512), (64, 64, 64)] if quick else [(1024, 1024), (96, 96, 96)]):
+    n2, n3 = sizes or ((512, 64) if quick else (1024, 96))
+    for shape in [(n2, n2), (n3, n3, n3)]:
         k = len(shape)
         axes = [np.arange(n, dtype=np.float32) * 0.5 for n in shape]
         index = np.meshgrid(*axes, indexing="ij")
@@ -92,12 +93,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small arrays, few rounds (a smoke run)")
     parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--sizes", type=int, nargs=2, metavar=("N2", "N3"),
+                        help="curvilinear grids N2^2 and N3^3 (default 1024 96; larger on a GPU)")
     args = parser.parse_args()
     rounds = args.rounds or (3 if args.quick else 10)
     print("\n".join(environment()))
     print(f"{rounds} rounds, float32, inside jax.jit; ratio = min time / the min time of the table's reference row\n")
     # Each table is measured before the generators build the next (their lambdas close over loop variables).
-    for tables in (curvilinear_tables(args.quick), sphere_tables(args.quick)):
+    for tables in (curvilinear_tables(args.quick, args.sizes), sphere_tables(args.quick)):
         for title, impls, base in tables:
             report(title, measure(impls, rounds), base)
 

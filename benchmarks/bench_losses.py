@@ -34,7 +34,7 @@ the optimized program) and the first call's time (compile included). A summary a
 jaxgrad / reference, jaxgrad / roofline and torch / jaxgrad per workload and mode. Not a test:
 nothing here fails, except the startup check that the hand-written losses are jaxgrad's.
 
-Run:  python benchmarks/bench_losses.py [--quick] [--rounds N] [--only PATTERN] [--json PATH]
+Run:  python benchmarks/bench_losses.py [--quick] [--rounds N] [--only PATTERN] [--json PATH] [--sizes N2 N3]
 """
 
 from __future__ import annotations
@@ -124,6 +124,13 @@ def residual_jaxgrad(u, s):
     return jnp.mean((jaxgrad.laplacian(u, *[H] * u.ndim) - s) ** 2)
 
 
+def residual_per_axis(u, s):
+    """The same residual with the Laplacian as ``derivative(order=2)`` summed over the axes (one
+    pass per axis: how ``laplacian`` ran before its one-pass form)."""
+    lap = sum(jaxgrad.derivative(u, H, axis=a, order=2) for a in range(u.ndim))
+    return jnp.mean((lap - s) ** 2)
+
+
 def derivative4_hand(f, axis: int, h: float = H):
     """Fourth-order central first derivative, interior points only (2 off each end of ``axis``)."""
     n, axis = f.shape[axis], axis % f.ndim
@@ -191,7 +198,8 @@ def workload_list(ndim: int):
         ("smoothness, order 2", lambda f: jaxgrad.smoothness(f, order=2), "hand-written jnp.diff",
          lambda f: smoothness_hand(f, 2), {"hand-written jnp.diff, unpadded (sum / size)": lambda f: smoothness_unpadded(f, 2)},
          t("smooth", order=2), 1),
-        ("laplacian residual", residual_jaxgrad, f"hand-written {2 * ndim + 1}-point, interior only", residual_hand, {},
+        ("laplacian residual", residual_jaxgrad, f"hand-written {2 * ndim + 1}-point, interior only", residual_hand,
+         {"jaxgrad.derivative(order=2) summed over the axes": residual_per_axis},
          t("residual"), 2),
         ("derivative accuracy 4, axis 0", lambda f: jnp.sum(jaxgrad.derivative(f, H, axis=0, accuracy=4) ** 2),
          "hand-written 5-point, interior only", lambda f: jnp.sum(derivative4_hand(f, 0) ** 2), {}, t("deriv", axis=0), 1),
@@ -203,16 +211,22 @@ def workload_list(ndim: int):
 
 
 def smooth_field(shape, seed: int) -> np.ndarray:
-    """A sum of sines of random wave vectors and phases, plus a little noise; float32."""
+    """A sum of sines of random wave vectors and phases, plus a little noise; float32. Built by one
+    jitted program on JAX's default device (seconds for a 16384^2 field on a GPU or 2 CPU cores)."""
     rng = np.random.default_rng(seed)
-    grids = [np.linspace(0.0, 1.0, n, dtype=np.float32) for n in shape]
-    out = np.zeros(shape, np.float32)
-    for _ in range(4):
-        k = rng.uniform(1.0, 12.0, len(shape)) * 2 * np.pi
-        phase = sum(np.reshape(k[a] * grids[a], [-1 if b == a else 1 for b in range(len(shape))]) for a in range(len(shape)))
-        out += (rng.uniform(0.5, 1.0) * np.sin(phase + rng.uniform(0, 2 * np.pi))).astype(np.float32)
-    out += 0.01 * rng.standard_normal(shape, dtype=np.float32)
-    return out
+    k = rng.uniform(1.0, 12.0, (4, len(shape))) * 2 * np.pi
+    amplitude, phase = rng.uniform(0.5, 1.0, 4), rng.uniform(0, 2 * np.pi, 4)
+    return np.array(_field(tuple(shape), k, amplitude, phase, jax.random.key(seed)))  # a writable copy
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _field(shape, k, amplitude, phase, key):
+    grids = [jnp.reshape(jnp.linspace(0.0, 1.0, n, dtype=jnp.float32), [-1 if b == a else 1 for b in range(len(shape))])
+             for a, n in enumerate(shape)]
+    out = 0.01 * jax.random.normal(key, shape, jnp.float32)
+    for t in range(4):
+        out = out + amplitude[t] * jnp.sin(sum(k[t, a] * grids[a] for a in range(len(shape))) + phase[t])
+    return out.astype(jnp.float32)
 
 
 def torch_device():
@@ -268,9 +282,10 @@ def kernels(jitted, *args) -> str:
                      for k, ops in sorted(found.items()))
 
 
-def loss_tables(quick: bool):
+def loss_tables(quick: bool, sizes: tuple[int, int] | None = None):
     """``(title, impls, base name, roofline name, reference name, kernels)`` per shape, workload, mode."""
-    shapes = ((512, 512), (64, 64, 64)) if quick else ((4096, 4096), (256, 256, 256))
+    n2, n3 = sizes or ((512, 64) if quick else (4096, 256))
+    shapes = ((n2, n2), (n3, n3, n3))
     for ndim, shape in zip((2, 3), shapes):
         label = f"{ndim}-D {shape[0]}^{ndim}"
         f = smooth_field(shape, 0)
@@ -350,6 +365,9 @@ def check_equivalence() -> list[str]:
             np.testing.assert_allclose(ours(f), hand(f), rtol=2e-5, err_msg=f"{name}, {shape}: value")
             np.testing.assert_allclose(jax.grad(ours)(f), jax.grad(hand)(f), rtol=2e-4, atol=1e-6,
                                        err_msg=f"{name}, {shape}: gradient")
+        s = jnp.asarray(smooth_field(shape, 3))
+        np.testing.assert_allclose(residual_per_axis(f, s), residual_jaxgrad(f, s), rtol=1e-5,
+                                   err_msg=f"laplacian residual per axis, {shape}")
         inner = _shifted(f.ndim, 0, 0)
         np.testing.assert_allclose(jaxgrad.laplacian(f, *[H] * f.ndim)[inner], laplacian_hand(f), rtol=1e-4, atol=1.0,
                                    err_msg=f"laplacian interior, {shape}")
@@ -440,6 +458,9 @@ def main() -> None:
     parser.add_argument("--only", help="run the tables whose title matches this regular expression "
                                        "(titles: 'SHAPE | WORKLOAD | MODE', e.g. '3-D.*total variation')")
     parser.add_argument("--json", help="also write every table, the kernels and the summary here")
+    parser.add_argument("--sizes", type=int, nargs=2, metavar=("N2", "N3"),
+                        help="the 2-D field N2^2 and the 3-D field N3^3 (default 4096 256; on a GPU larger "
+                             "fields, e.g. 16384 512, keep per-call dispatch out of the times)")
     args = parser.parse_args()
     rounds = args.rounds or (3 if args.quick else 15)
     only = re.compile(args.only, re.IGNORECASE) if args.only else None
@@ -459,7 +480,7 @@ def main() -> None:
           "accuracy-4 losses cover the interior only; jaxgrad also computes second-order one-sided edge rows.\n")
     tables, meta, compiled, first_calls = {}, {}, {}, {}
     started = time.perf_counter()
-    for title, impls, base_name, roof_name, ref_name, kernel_fn in loss_tables(args.quick):
+    for title, impls, base_name, roof_name, ref_name, kernel_fn in loss_tables(args.quick, args.sizes):
         if only is not None and not only.search(title):
             continue
         first_calls[title] = {}
