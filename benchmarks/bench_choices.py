@@ -9,13 +9,15 @@ values are the same either way):
   custom JVP); off: JAX's own transpose of the slices.
 * ``edge contraction``: a major axis's one-sided edge rows from one small contraction of the
   edge window (``_apply.edge_terms``); off: the window's columns weighted one by one.
+* ``major-axis concatenation``: a major axis's edge and interior blocks joined by concatenation
+  (``_apply.join``); off: padded to full length and added, as the last axis's are on GPUs.
 * ``one-pass laplacian``: ``laplacian``'s axes summed in one pass (``_apply.apply_sum``); off: one
   stencil per axis, summed.
 * ``penalty gradient``: ``total_variation`` / ``smoothness`` differentiated by their one-pass
   gradient (``_penalties._with_gradient``); off: JAX's autodiff of the loss.
 
 Each table: the loss as jaxgrad runs it now, with each choice off (rows identical to "as is" in
-the compiled program are left out), with all off, and the reference of ``bench_losses.py``.
+the compiled program are left out), with the two edge choices off together, with all off, and the reference of ``bench_losses.py``.
 Not a test: nothing here fails.
 
 Run:  python benchmarks/bench_choices.py [--rounds N] [--sizes N2 N3] [--only PATTERN]
@@ -49,13 +51,24 @@ def _edge_terms_sliced(f, axis, stencil, side):
     return [(w, lax.slice_in_dim(f, start + j, start + j + 1, axis=axis)) for j, w in enumerate(weights)] + ones
 
 
-_ORIGINAL = {"edge": _apply.edge_terms}
+def _join_padded(blocks, axis, *, pad):
+    """``join`` with a major axis's blocks padded and added too (where the last axis's may be)."""
+    if pad and len(blocks) > 1 and blocks[0].ndim > 1 and axis != blocks[0].ndim - 1:
+        return _apply._pad_add(blocks, axis)
+    return _ORIGINAL["join"](blocks, axis, pad=pad)
+
+
+_ORIGINAL = {"edge": _apply.edge_terms, "join": _apply.join}
 CHOICES = {  # name: (module, attribute, replacement)
     "transposed plan": (_halo, "apply_stencil", _apply._applied),
     "edge contraction": (_apply, "edge_terms", _edge_terms_sliced),
+    "major-axis concatenation": (_apply, "join", _join_padded),
     "one-pass laplacian": (_core, "apply_sum", lambda f, stencils: None),
     "penalty gradient": (_penalties, "_with_gradient", lambda value, gradient, g, *args: value(g, *args)),
 }
+
+
+COMBINED = ("major-axis concatenation", "edge contraction")
 
 
 @contextlib.contextmanager
@@ -93,10 +106,11 @@ def tables(sizes, only):
                 wrap = (lambda fn: fn) if mode == "forward" else jax.grad
                 text, base = compiled(wrap(ours), args)
                 impls = {"as is": base}
-                for off in [(c,) for c in CHOICES] + [tuple(CHOICES)]:
+                for off in [(c,) for c in CHOICES] + [COMBINED, tuple(CHOICES)]:
                     other_text, other = compiled(wrap(ours), args, off)
                     if other_text != text:
-                        impls["all off" if len(off) > 1 else f"{off[0]} off"] = other
+                        label = "all off" if off == tuple(CHOICES) else " + ".join(off) + " off"
+                        impls[label] = other
                 impls[ref_name] = compiled(wrap(ref), args)[1]
                 yield title, {k: (lambda c=c, a=args: c(*a)) for k, c in impls.items()}
 
