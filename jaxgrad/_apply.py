@@ -122,8 +122,8 @@ def apply_stencil(f: Array, axis: int, stencil: Stencil) -> Array:
     stencil of its own, reading the cotangent at a few offsets, instead of JAX's transpose of the
     slices (one padded copy of the cotangent per offset and per edge column, all summed in one
     loop): the tangent is written as the transpose of the transposed stencil, which JAX's
-    transposition turns back into it. On GPUs, along a major axis, JAX's transpose is faster and
-    taken instead (:func:`stencil_tangent`). Measured on the Performance page."""
+    transposition turns back into it. That is XLA:CPU's formulation; other backends take JAX's
+    transpose, faster there (:func:`stencil_tangent`). Measured on the Performance page."""
     n = f.shape[axis]
     if transposed_sizes(stencil, n) is None:  # affine (a bias) or too short
         return _applied(f, axis, stencil)
@@ -144,12 +144,10 @@ def apply_stencil(f: Array, axis: int, stencil: Stencil) -> Array:
         (f, *values), (df, *dvalues) = primals, tangents
         tangent = jnp.zeros(f.shape, f.dtype)
         if not isinstance(df, SymbolicZero):
+            # The one backend switch of reverse mode (stencil_tangent, Performance page).
             by_plan = lambda d: stencil_tangent(d, axis, plan(tuple(values)), transposed_plan=True)
-            if axis == f.ndim - 1:
-                tangent = by_plan(df)
-            else:  # the one backend switch of reverse mode (Performance page)
-                by_jax = lambda d: stencil_tangent(d, axis, plan(tuple(values)), transposed_plan=False)
-                tangent = lax.platform_dependent(df, cpu=by_plan, default=by_jax)
+            by_jax = lambda d: stencil_tangent(d, axis, plan(tuple(values)), transposed_plan=False)
+            tangent = lax.platform_dependent(df, cpu=by_plan, default=by_jax)
         if not all(isinstance(v, SymbolicZero) for v in dvalues):  # by JAX's rules, f held fixed
             dv = tuple(jnp.zeros_like(v) if isinstance(d, SymbolicZero) else d for v, d in zip(values, dvalues))
             tangent = tangent + jax.jvp(lambda *v: _applied(f, axis, plan(v)), tuple(values), dv)[1]
@@ -163,10 +161,9 @@ def stencil_tangent(df: Array, axis: int, stencil: Stencil, *, transposed_plan: 
     """The tangent ``A df`` of a linear stencil ``A``, written so that reverse mode, which
     transposes it, applies the transposed plan as a stencil of its own (``transposed_plan``: the
     transpose of :func:`apply_transposed`) or JAX's transpose of the plan's slices (``A df``
-    itself). Along a major axis XLA:CPU runs the first faster and XLA:GPU the second: an H200
-    took 0.45-0.74x the time for ``jax.grad`` of the gradient energy and of an accuracy-4 derivative
-    along axis 0 (16384^2, 512^3; Performance page). Along the last axis the transposed plan
-    serves every backend."""
+    itself). XLA:CPU runs the first faster, XLA:GPU the second: on an H200 ``jax.grad`` of the
+    gradient energy took 0.45-0.57x the time, of an accuracy-4 derivative along axis 0 0.71-0.74x
+    (16384^2, 512^3; ``benchmarks/bench_choices.py``, Performance page)."""
     if not transposed_plan:
         return _applied(df, axis, stencil)
     back = lambda c: apply_transposed(c, axis, stencil)

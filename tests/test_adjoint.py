@@ -115,11 +115,11 @@ def test_vjp_and_jvp_equal_jax_own_transpose(plan, dtype, kind):
 
 @pytest.mark.parametrize("plan", [PLANS[i] for i in (1, 4, 6, 9)], ids=lambda p: "-".join(map(str, p)))
 def test_both_reverse_formulations_agree(x64, plan):
-    # The tangent is transposed by the plan on XLA:CPU and by JAX's rules on GPUs (a platform
-    # switch along major axes); the tests run the CPU branch, so the other is checked here directly.
+    # The tangent is transposed by the plan on XLA:CPU and by JAX's rules on other backends (a
+    # platform switch); the tests run the CPU branch, so the other is checked here directly.
     rng = np.random.default_rng(4)
-    f, c = (jnp.asarray(rng.standard_normal((15, 6, 5))) for _ in range(2))
-    for axis in (0, 1):
+    f, c = (jnp.asarray(rng.standard_normal((15, 12, 11))) for _ in range(2))
+    for axis in (0, 1, 2):
         stencil = _plan(f.shape[axis], *plan)
         cotangents = [jax.vjp(lambda d, t=t, a=axis, s=stencil: stencil_tangent(d, a, s, transposed_plan=t), f)[1](c)[0]
                       for t in (True, False)]
