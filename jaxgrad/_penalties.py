@@ -17,7 +17,7 @@ import numpy as np
 from jax.custom_derivatives import SymbolicZero
 from jax.typing import ArrayLike
 
-from jaxgrad._apply import materialized_on_cpu
+from jaxgrad._apply import materialized_on_cpu, summed
 from jaxgrad._args import (
     as_field,
     is_traced,
@@ -61,7 +61,7 @@ def _sqrt_safe(s: Array) -> Array:
 
 
 def _reduce(field: Array, reduction: str) -> Array:
-    return field if reduction == "none" else jnp.sum(field) if reduction == "sum" else jnp.mean(field)
+    return field if reduction == "none" else summed(field) * _mean_factor(reduction, field)
 
 
 def _differences(g: Array, spacings: tuple, axes: tuple[int, ...], order: int, layout: Layout | None) -> list[Array]:
@@ -182,7 +182,7 @@ def _masked_reduce(field: Array, w: Array, reduction: str) -> Array:
     field = jnp.where(w, field, jnp.zeros((), field.dtype))
     if reduction != "mean":
         return _reduce(field, reduction)
-    return jnp.sum(field) / jnp.maximum(jnp.sum(w, dtype=jnp.int32), 1).astype(field.dtype)
+    return summed(field) / jnp.maximum(jnp.sum(w, dtype=jnp.int32), 1).astype(field.dtype)
 
 
 @kernel

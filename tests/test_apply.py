@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import uneven_coordinates
-from jaxgrad._apply import _applied, _shifted, apply_stencil, apply_sum, join, weighted_sum
+from jaxgrad._apply import _applied, _shifted, apply_stencil, apply_sum, join, summed, weighted_sum
 from jaxgrad._core import forward_stencil, scheme_stencil
 from jaxgrad._stencils import Stencil, normal_stencil
 
@@ -239,3 +239,23 @@ def test_apply_sum_derivatives_equal_those_of_the_axis_by_axis_sum(x64, kw, shap
     plans = _sum_plans(shape, jnp.float64, **kw)
     grads = jax.vmap(jax.grad(lambda f: jnp.sum(apply_sum(f, plans) ** 2)))(batch)
     np.testing.assert_allclose(grads[1], 2 * grads[0], rtol=1e-12)  # the gradient is linear in f
+
+
+@pytest.mark.parametrize("shape", [(7,), (5, 9), (4, 6, 33)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_summed_is_a_sum_with_its_derivatives(x64, shape, dtype):
+    # XLA:CPU sums row by row through a variadic reduction: the value, derivatives of every
+    # order and batching are those of jnp.sum.
+    rng = np.random.default_rng(5)
+    x = jnp.asarray(rng.standard_normal(shape), dtype)
+    loss = lambda x: summed(jnp.sin(x[..., 1:] - x[..., :-1]) ** 2)
+    plain = lambda x: jnp.sum(jnp.sin(x[..., 1:] - x[..., :-1]) ** 2)
+    tol = dict(rtol=2e-5 if dtype == np.float32 else 1e-12, atol=1e-5 if dtype == np.float32 else 1e-12)
+    np.testing.assert_allclose(jax.jit(loss)(x), plain(x), **tol)
+    np.testing.assert_allclose(jax.jit(jax.grad(loss))(x), jax.grad(plain)(x), **tol)
+    t = jnp.asarray(rng.standard_normal(shape), dtype)
+    np.testing.assert_allclose(jax.jvp(loss, (x,), (t,))[1], jax.jvp(plain, (x,), (t,))[1], **tol)
+    if x.size < 100:
+        np.testing.assert_allclose(jax.hessian(loss)(x), jax.hessian(plain)(x), **tol)
+    batch = jnp.stack([x, 2 * x])
+    np.testing.assert_allclose(jax.vmap(loss)(batch), jax.vmap(plain)(batch), **tol)
