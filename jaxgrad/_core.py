@@ -165,6 +165,12 @@ def derivatives_summed(
     axis of a 2-D or 3-D array in one pass where the plans allow it (:func:`jaxgrad._apply.apply_sum`)."""
     plans = [_plan(g, h, a, order=order, accuracy=accuracy, boundary=b, period=p, cval=c)
              for h, a, b, p, c in zip(spacings, axes, boundaries, periods, cvals)]
+    return applied_summed(g, plans, axes, layout)
+
+
+def applied_summed(g: Array, plans: Sequence[Stencil], axes: Sequence[int], layout: Layout | None) -> Array:
+    """``sum_a`` of ``plans[a]`` applied along ``axes[a]``: in one pass where
+    :func:`jaxgrad._apply.apply_sum` allows it, on a one-device machine, axis by axis otherwise."""
     # One pass only where no array can be split over devices: the raveled view would lose a
     # traced array's sharding (whose layout is unknown here), and on one device the values are
     # the same either way.
