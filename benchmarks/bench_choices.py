@@ -5,14 +5,15 @@ each backend gets.
 Choices (each switched off by replacing one internal function while the loss is traced; the
 values are the same either way):
 
-* ``transposed plan``: reverse mode of a stencil by its transposed plan (``_apply.apply_stencil``'s
-  custom JVP); off: JAX's own transpose of the slices.
+* ``reverse formulation``: reverse mode of a stencil by its transposed plan (XLA:CPU's choice) or
+  by JAX's own transpose of the slices (other backends'; ``_apply.stencil_tangent``); off: the
+  other one.
 * ``edge contraction``: a major axis's one-sided edge rows from one small contraction of the
   edge window (``_apply.edge_terms``); off: the window's columns weighted one by one.
 * ``major-axis concatenation``: a major axis's edge and interior blocks joined by concatenation
   (``_apply.join``); off: padded to full length and added, as the last axis's are on GPUs.
-* ``one-pass laplacian``: ``laplacian``'s axes summed in one pass (``_apply.apply_sum``); off: one
-  stencil per axis, summed.
+* ``one-pass sums``: ``laplacian``'s axes, and smoothness's gradient on uniform grids, summed in
+  one pass (``_apply.apply_sum``); off: one stencil per axis, summed.
 * ``penalty gradient``: ``total_variation`` / ``smoothness`` differentiated by their one-pass
   gradient (``_penalties._with_gradient``); off: JAX's autodiff of the loss.
 
@@ -36,7 +37,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from _timing import environment, measure, report
-from jaxgrad import _apply, _core, _halo, _penalties
+from jaxgrad import _apply, _core, _penalties
 
 
 def _edge_terms_sliced(f, axis, stencil, side):
@@ -58,12 +59,13 @@ def _join_padded(blocks, axis, *, pad):
     return _ORIGINAL["join"](blocks, axis, pad=pad)
 
 
-_ORIGINAL = {"edge": _apply.edge_terms, "join": _apply.join}
+_ORIGINAL = {"edge": _apply.edge_terms, "join": _apply.join, "tangent": _apply.stencil_tangent}
 CHOICES = {  # name: (module, attribute, replacement)
-    "transposed plan": (_halo, "apply_stencil", _apply._applied),
+    "reverse formulation": (_apply, "stencil_tangent", lambda d, axis, stencil, *, transposed_plan: _ORIGINAL["tangent"](
+        d, axis, stencil, transposed_plan=not transposed_plan)),
     "edge contraction": (_apply, "edge_terms", _edge_terms_sliced),
     "major-axis concatenation": (_apply, "join", _join_padded),
-    "one-pass laplacian": (_core, "apply_sum", lambda f, stencils: None),
+    "one-pass sums": (_core, "apply_sum", lambda f, stencils: None),
     "penalty gradient": (_penalties, "_with_gradient", lambda value, gradient, g, *args: value(g, *args)),
 }
 

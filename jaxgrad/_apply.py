@@ -110,8 +110,10 @@ def summed(x: Array) -> Array:
     XLA's own reduction loop fuses those producers; a variadic reduction (a zero counter beside
     the values) is one XLA keeps for itself. So on XLA:CPU each row (the last axis) is summed that
     way and the row sums by ``jnp.sum``; other backends fuse a plain sum (Performance page).
-    Derivatives are those of ``jnp.sum``."""
-    if x.ndim < 2 or not jnp.issubdtype(x.dtype, jnp.floating):
+    Forward and reverse derivatives are those of ``jnp.sum`` (a custom JVP: ``linear_transpose``
+    of ``summed`` itself is not defined). Half precisions take ``jnp.sum``, which accumulates
+    them in float32."""
+    if x.ndim < 2 or x.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
         return jnp.sum(x)
     return _summed(x)
 
@@ -173,7 +175,8 @@ def apply_stencil(f: Array, axis: int, stencil: Stencil) -> Array:
         (f, *values), (df, *dvalues) = primals, tangents
         tangent = jnp.zeros(f.shape, f.dtype)
         if not isinstance(df, SymbolicZero):
-            # The one backend switch of reverse mode (stencil_tangent, Performance page).
+            # The backend switch of a single stencil's reverse mode (stencil_tangent, Performance
+            # page); apply_sum's one pass keeps its transposed plans on every backend.
             by_plan = lambda d: stencil_tangent(d, axis, plan(tuple(values)), transposed_plan=True)
             by_jax = lambda d: stencil_tangent(d, axis, plan(tuple(values)), transposed_plan=False)
             tangent = lax.platform_dependent(df, cpu=by_plan, default=by_jax)

@@ -110,7 +110,9 @@ def _is_zero(v: Any) -> bool:
 
 
 def _mean_factor(reduction: str, g: Array) -> float:
-    return 1.0 / g.size if reduction == "mean" else 1.0
+    if reduction != "mean":
+        return 1.0
+    return 1.0 / g.size if g.size else float("nan")  # the mean of no samples, as jnp.mean gives
 
 
 @kernel

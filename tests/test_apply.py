@@ -1,6 +1,8 @@
 """jaxgrad/_apply.py: applying a stencil plan along one axis. The joins are bit-exact (signed
 zeros, NaN, inf), paired weights give no -0.0, and apply_stencil equals a plain numpy loop."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -259,3 +261,13 @@ def test_summed_is_a_sum_with_its_derivatives(x64, shape, dtype):
         np.testing.assert_allclose(jax.hessian(loss)(x), jax.hessian(plain)(x), **tol)
     batch = jnp.stack([x, 2 * x])
     np.testing.assert_allclose(jax.vmap(loss)(batch), jax.vmap(plain)(batch), **tol)
+
+
+def test_summed_is_a_variadic_row_reduction_on_cpu():
+    # The point of summed: on XLA:CPU the compiled program reduces (values, counter) pairs, a
+    # reduction XLA keeps in its own loop (a plain sum would go to a library call reading copies).
+    if jax.default_backend() != "cpu":
+        pytest.skip("the variadic form is XLA:CPU's")
+    x = jnp.ones((8, 16), jnp.float32)
+    text = jax.jit(lambda x: summed(x[1:] - x[:-1])).lower(x).compile().as_text()
+    assert re.search(r"\(f32\[7\][^)]*, s32\[7\][^)]*\) reduce\(", text), text
