@@ -113,19 +113,25 @@ def test_vjp_and_jvp_equal_jax_own_transpose(plan, dtype, kind):
         np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-5 * float(jnp.max(jnp.abs(w))))
 
 
-@pytest.mark.parametrize("plan", [PLANS[i] for i in (1, 3, 4, 6, 9, 10)], ids=lambda p: "-".join(map(str, p)))
+@pytest.mark.parametrize("plan", [PLANS[i] for i in (1, 3, 4, 9)], ids=lambda p: "-".join(map(str, p)))
 def test_both_reverse_formulations_agree(x64, plan):
     # The tangent is transposed by the plan on XLA:CPU and by JAX's rules on other backends (a
     # platform switch); the tests run the CPU branch, so the other is checked here directly.
     rng = np.random.default_rng(4)
     f, c = (jnp.asarray(rng.standard_normal((15, 12, 11))) for _ in range(2))
-    for axis in (0, 1, 2):
-        stencil = _plan(f.shape[axis], *plan)
-        cotangents = [jax.vjp(lambda d, t=t, a=axis, s=stencil: stencil_tangent(d, a, s, transposed_plan=t), f)[1](c)[0]
-                      for t in (True, False)]
-        np.testing.assert_allclose(cotangents[0], cotangents[1], rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(stencil_tangent(f, axis, stencil, transposed_plan=True), _applied(f, axis, stencil),
-                                   rtol=1e-12, atol=1e-12)
+
+    @jax.jit
+    def both(f, c):
+        out = []
+        for axis in (0, 2):
+            stencil = _plan(f.shape[axis], *plan)
+            out.append([jax.vjp(lambda d, t=t, a=axis, s=stencil: stencil_tangent(d, a, s, transposed_plan=t), f)[1](c)[0]
+                        for t in (True, False)])
+            out.append([stencil_tangent(f, axis, stencil, transposed_plan=True), _applied(f, axis, stencil)])
+        return out
+
+    for got, want in both(f, c):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 def _loss(f):

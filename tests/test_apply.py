@@ -239,12 +239,11 @@ def test_apply_sum_derivatives_equal_those_of_the_axis_by_axis_sum(x64, kw, shap
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-10 * float(jnp.max(jnp.abs(w))))
     batch = jnp.stack([f, 2 * f])
     plans = _sum_plans(shape, jnp.float64, **kw)
-    grads = jax.vmap(jax.grad(lambda f: jnp.sum(apply_sum(f, plans) ** 2)))(batch)
+    grads = jax.jit(jax.vmap(jax.grad(lambda f: jnp.sum(apply_sum(f, plans) ** 2))))(batch)
     np.testing.assert_allclose(grads[1], 2 * grads[0], rtol=1e-12)  # the gradient is linear in f
 
 
-@pytest.mark.parametrize("shape", [(7,), (5, 9), (4, 6, 33)])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, dtype", [((7,), np.float32), ((5, 9), np.float32), ((4, 6, 33), np.float64)])
 def test_summed_is_a_sum_with_its_derivatives(x64, shape, dtype):
     # XLA:CPU sums row by row through a variadic reduction: the value, derivatives of every
     # order and batching are those of jnp.sum.

@@ -262,8 +262,7 @@ def test_eps_of_a_time_type_is_refused():
         jaxgrad.total_variation(jnp.ones(4), eps=np.timedelta64(1, "s"))
 
 
-@pytest.mark.parametrize("order", [1, 2, 3])
-@pytest.mark.parametrize("shape", [(9, 13), (2 * 3, 7), (5, 6, 11)])
+@pytest.mark.parametrize("order, shape", [(1, (9, 13)), (2, (4, 7)), (3, (9, 13)), (2, (5, 6, 11))])
 def test_smoothness_gradient_on_uniform_grids_equals_autodiff(x64, order, shape):
     # Every axis uniform: the D^T D stencils summed in one pass (or axis by axis where an axis is
     # short), against JAX's derivative of the plain formula; a traced step too.
@@ -284,5 +283,5 @@ def test_smoothness_gradient_on_uniform_grids_equals_autodiff(x64, order, shape)
     want = jax.grad(plain, argnums=(0, 1))(f, tuple(h))
     for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
         np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-9)
-    if f.ndim == 2:
-        check_grads(lambda f: ours(f, steps), (f,), order=2, modes=("fwd", "rev"))
+    if order == 1:
+        check_grads(jax.jit(lambda f: ours(f, steps)), (f,), order=2, modes=("fwd", "rev"))
