@@ -123,6 +123,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs=2, default=(4096, 256), metavar=("N2", "N3"))
     parser.add_argument("--only", help="tables whose title matches this regular expression")
     args = parser.parse_args()
+    if min(args.sizes) < 16:
+        parser.error(f"--sizes must be at least 16 points per axis, got {args.sizes}")
     print("\n".join(environment()))
     print(bench_losses.jaxgrad_source())
     print(f"JAX backend {jax.default_backend()}; {args.rounds} rounds, float32; ratio = min time / min time as is\n")

@@ -96,6 +96,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs=2, metavar=("N2", "N3"),
                         help="curvilinear grids N2^2 and N3^3 (default 1024 96; larger on a GPU)")
     args = parser.parse_args()
+    if args.sizes is not None and min(args.sizes) < 16:
+        parser.error(f"--sizes must be at least 16 points per axis, got {args.sizes}")
     rounds = args.rounds or (3 if args.quick else 10)
     print("\n".join(environment()))
     print(f"{rounds} rounds, float32, inside jax.jit; ratio = min time / the min time of the table's reference row\n")

@@ -462,6 +462,8 @@ def main() -> None:
                         help="the 2-D field N2^2 and the 3-D field N3^3 (default 4096 256; on a GPU larger "
                              "fields, e.g. 16384 512, keep per-call dispatch out of the times)")
     args = parser.parse_args()
+    if args.sizes is not None and min(args.sizes) < 16:
+        parser.error(f"--sizes must be at least 16 points per axis, got {args.sizes}")
     rounds = args.rounds or (3 if args.quick else 15)
     only = re.compile(args.only, re.IGNORECASE) if args.only else None
     if torch is not None:

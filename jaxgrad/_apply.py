@@ -178,8 +178,9 @@ def apply_stencil(f: Array, axis: int, stencil: Stencil) -> Array:
         if not isinstance(df, SymbolicZero):
             # The backend switch of a single stencil's reverse mode (stencil_tangent, Performance
             # page); apply_sum's one pass keeps its transposed plans on every backend.
-            by_plan = lambda d: stencil_tangent(d, axis, plan(tuple(values)), transposed_plan=True)
-            by_jax = lambda d: stencil_tangent(d, axis, plan(tuple(values)), transposed_plan=False)
+            p = plan(tuple(values))
+            by_plan = lambda d: stencil_tangent(d, axis, p, transposed_plan=True)
+            by_jax = lambda d: stencil_tangent(d, axis, p, transposed_plan=False)
             tangent = lax.platform_dependent(df, cpu=by_plan, default=by_jax)
         if not all(isinstance(v, SymbolicZero) for v in dvalues):  # by JAX's rules, f held fixed
             dv = tuple(jnp.zeros_like(v) if isinstance(d, SymbolicZero) else d for v, d in zip(values, dvalues))

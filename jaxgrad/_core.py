@@ -15,6 +15,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from jaxgrad._apply import apply_sum
 from jaxgrad._halo import Layout, apply_along
@@ -168,17 +169,25 @@ def derivatives_summed(
     return applied_summed(g, plans, axes, layout)
 
 
-def applied_summed(g: Array, plans: Sequence[Stencil], axes: Sequence[int], layout: Layout | None) -> Array:
+def applied_summed(
+    g: Array, plans: Sequence[Stencil], axes: Sequence[int], layout: Layout | None, *, cpu_only: bool = False
+) -> Array:
     """``sum_a`` of ``plans[a]`` applied along ``axes[a]``: in one pass where
-    :func:`jaxgrad._apply.apply_sum` allows it, on a one-device machine, axis by axis otherwise."""
-    # One pass only where no array can be split over devices: the raveled view would lose a
-    # traced array's sharding (whose layout is unknown here), and on one device the values are
-    # the same either way.
-    if layout is None and jax.device_count() == 1 and tuple(a % g.ndim for a in axes) == tuple(range(g.ndim)):
-        out = apply_sum(g, plans)
-        if out is not None:
-            return out
-    return add_all(apply_along(g, a, plan, layout) for a, plan in zip(axes, plans))
+    :func:`jaxgrad._apply.apply_sum` allows it, on a one-device machine (``cpu_only``: on XLA:CPU
+    only, for sums whose one pass was not measured elsewhere), axis by axis otherwise."""
+    per_axis = lambda g: add_all(apply_along(g, a, plan, layout) for a, plan in zip(axes, plans))
+
+    def one_pass(g: Array) -> Array:
+        # One pass only where no array can be split over devices: the raveled view would lose a
+        # traced array's sharding (whose layout is unknown here), and on one device the values
+        # are the same either way.
+        if layout is None and jax.device_count() == 1 and tuple(a % g.ndim for a in axes) == tuple(range(g.ndim)):
+            out = apply_sum(g, plans)
+            if out is not None:
+                return out
+        return per_axis(g)
+
+    return lax.platform_dependent(g, cpu=one_pass, default=per_axis) if cpu_only else one_pass(g)
 
 
 def forward_stencil(spacing: Any, dtype: Any, *, order: int) -> Stencil:

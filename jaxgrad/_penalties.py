@@ -14,7 +14,6 @@ from typing import Any, Literal
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 from jax.custom_derivatives import SymbolicZero
 from jax.typing import ArrayLike
 
@@ -157,19 +156,17 @@ def _smoothness(f: Array, spacings: tuple, *, axes: tuple[int, ...], order: int,
         return _reduce(add_all(jnp.square(jnp.abs(v)) for v in _differences(g, spacings, axes, order, layout)), reduction)
 
     def gradient(g: Array, spacings: tuple) -> Array:
-        # d/dg of sum_i (D g)_i^2 is 2 D^T D g: on uniform axes one stencil (exact weights), on
-        # coordinate axes D^T applied to D g.
-        # All axes on uniform grids: the D^T D stencils summed in one pass on XLA:CPU (measured
-        # there); other backends keep one stencil per axis, which is what the GPU measurements ran.
+        # d/dg of sum_i (D g)_i^2 is 2 D^T D g: on uniform axes one stencil (exact weights), all
+        # of them summed in one pass when every axis is uniform (on XLA:CPU only: measured there,
+        # not on a GPU); on coordinate axes D^T applied to D g.
         factor = 2 * _mean_factor(reduction, g)
-        if all(jnp.ndim(s) == 0 and g.shape[a] >= 2 * order for s, a in zip(spacings, axes)):  # room for both edge blocks
+        uniform = [jnp.ndim(s) == 0 and g.shape[a] >= 2 * order for s, a in zip(spacings, axes)]  # room for both edge blocks
+        if all(uniform):
             plans = [normal_stencil(order, s, real_dtype(g.dtype)) for s in spacings]
-            one_pass = lambda g: applied_summed(g, plans, axes, layout)
-            per_axis = lambda g: add_all(apply_along(g, a, p, layout) for a, p in zip(axes, plans))
-            return lax.platform_dependent(g, cpu=one_pass, default=per_axis) * factor
+            return applied_summed(g, plans, axes, layout, cpu_only=True) * factor
         terms = []
-        for s, a in zip(spacings, axes):
-            if jnp.ndim(s) == 0 and g.shape[a] >= 2 * order:
+        for s, a, u in zip(spacings, axes, uniform):
+            if u:
                 terms.append(apply_along(g, a, normal_stencil(order, s, real_dtype(g.dtype)), layout))
             else:
                 terms.append(_transpose(apply_along(g, a, forward_stencil(s, real_dtype(g.dtype), order=order), layout), s, a, order, layout))
