@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import jaxgrad
-from jaxgrad._weights import exact_weights, fornberg, fornberg_loop, short_weights
+from jaxgrad._weights import exact_weights, fornberg, fornberg_loop, lagrange, short_weights
 
 
 @pytest.mark.parametrize(
@@ -38,9 +38,10 @@ def test_exact_for_polynomials_below_the_node_count(order):
         assert value == (math.factorial(order) if degree == order else 0)
 
 
-@pytest.mark.parametrize("form", ["unrolled", "loop"])
+@pytest.mark.parametrize("form", ["unrolled", "lagrange", "loop"])
 def test_traced_fornberg_matches_exact_weights_and_is_differentiable(form):
-    weights = (lambda o, n: jnp.stack(fornberg(o, list(n)))) if form == "unrolled" else fornberg_loop
+    unrolled = {"unrolled": fornberg, "lagrange": lagrange}.get(form)
+    weights = (lambda o, n: jnp.stack(unrolled(o, list(n)))) if unrolled else fornberg_loop
     with jax.enable_x64(True):
         offsets = (-2, -1, 0, 1, 3, 4)
         nodes = jnp.asarray(np.array(offsets, float)[:, None] * np.array([[1.0, 0.5]]))
@@ -51,6 +52,18 @@ def test_traced_fornberg_matches_exact_weights_and_is_differentiable(form):
         # Weights scale as h**-order, so d w / d h at h = 1 is -order * w.
         dw = jax.grad(lambda h: weights(2, nodes[:, :1] * h)[0, 0])(1.0)
         np.testing.assert_allclose(dw, -2 * exact[0], rtol=1e-10)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4, 6])
+def test_lagrange_form_matches_exact_weights_on_uneven_nodes(order):
+    # Every width up to the unrolled limit and beyond, nodes at uneven gaps on both sides of 0.
+    rng = np.random.default_rng(order)
+    for m in range(order + 1, order + 10):
+        nodes = [Fraction(int(v)) - 2 for v in np.cumsum(rng.integers(1, 4, m))]
+        exact = np.array([float(v) for v in exact_weights(order, tuple(nodes))])
+        got = np.array(lagrange(order, [np.float64(v) for v in nodes]))
+        np.testing.assert_allclose(got, exact, rtol=1e-10, atol=1e-12 * np.abs(exact).max())
+        assert lagrange(order, nodes) == list(exact_weights(order, tuple(nodes)))  # exact in Fractions
 
 
 def test_short_closed_forms_match_the_recursion():
