@@ -120,7 +120,7 @@ def derivative(
     Central finite differences of ``accuracy`` order inside; at the edges, one-sided stencils of
     ``order + accuracy`` points that keep the same order of accuracy, or, with another
     ``boundary``, the central stencil on ghost samples past the ends. On coordinate grids the
-    weights are computed from the coordinates (Fornberg's algorithm), with enough points that the
+    weights are computed from the coordinates (the Lagrange form of Fornberg's weights), with enough points that the
     accuracy holds on arbitrary, not only smoothly stretched, grids; they are differentiable with
     respect to the coordinates.
 

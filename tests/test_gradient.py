@@ -12,7 +12,9 @@ import jaxgrad
 from conftest import uneven_coordinates
 from jaxgrad._gradient import _gradient  # the kernel, to count its traces
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# 20 random calls per property, not 60: each is a new program to compile (tenths of a second), and
+# every run draws new ones.
+SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -258,9 +260,11 @@ def test_hessian_and_jacrev_through_the_operator(x64):
     x = jnp.linspace(0.0, 1.0, 7) ** 1.5 + jnp.arange(7.0)
     f = jnp.sin(x)
     energy = lambda x: jnp.sum(jaxgrad.gradient(f, x, edge_order=2) ** 2)
-    H = jax.hessian(energy)(x)
+    # Under jit: eagerly, every operation of the transformations compiles on its own.
+    H = jax.jit(jax.hessian(energy))(x)
     np.testing.assert_allclose(H, H.T, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(jax.jacfwd(lambda f: jaxgrad.gradient(f, x))(f), jax.jacrev(lambda f: jaxgrad.gradient(f, x))(f), atol=1e-12)
+    both = jax.jit(lambda f: (jax.jacfwd(lambda f: jaxgrad.gradient(f, x))(f), jax.jacrev(lambda f: jaxgrad.gradient(f, x))(f)))
+    np.testing.assert_allclose(*both(f), atol=1e-12)
 
 
 def test_jacobian_wrt_values_is_the_numpy_operator(x64):
