@@ -97,18 +97,16 @@ def test_vjp_and_jvp_equal_jax_own_transpose(plan, dtype, kind):
         spacings = [jnp.asarray(uneven_coordinates(rng, n), jnp.float32) for n in shape]
     directions = [jnp.asarray(0.3 * rng.standard_normal(jnp.shape(h)), jnp.float32) for h in spacings]
 
-    def derivatives(apply):
-        def run(f, c, spacings):
-            out = []
-            for axis, (n, h, dh) in enumerate(zip(shape, spacings, directions)):
-                op = lambda f, h, a=axis, n=n: apply(f, a, _plan(n, *plan, spacing=h, dtype=jnp.float32))
-                y, vjp = jax.vjp(op, f, h)
-                out += [y, *vjp(c), jax.jvp(op, (f, h), (c, dh))[1]]
-            return out
+    def derivatives(apply, f, c, spacings):
+        out = []
+        for axis, (n, h, dh) in enumerate(zip(shape, spacings, directions)):
+            op = lambda f, h, a=axis, n=n: apply(f, a, _plan(n, *plan, spacing=h, dtype=jnp.float32))
+            y, vjp = jax.vjp(op, f, h)
+            out += [y, *vjp(c), jax.jvp(op, (f, h), (c, dh))[1]]
+        return out
 
-        return jax.jit(run)(f, c, spacings)
-
-    got, want = derivatives(apply_stencil), derivatives(_applied)
+    # Both in one program: what they share (building the plans: coordinate weights) compiles once.
+    got, want = jax.jit(lambda *args: (derivatives(apply_stencil, *args), derivatives(_applied, *args)))(f, c, spacings)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-5 * float(jnp.max(jnp.abs(w))))
 
@@ -161,11 +159,11 @@ def test_check_grads_second_order(x64):
 
 def test_hessian_jacfwd_over_grad_vmap_and_jit_agree(x64):
     f = jnp.asarray(np.random.default_rng(1).standard_normal((14, 15)))
-    h_fwd = jax.jit(jax.jacfwd(jax.grad(_loss)))(f)
-    h_rev = jax.jit(jax.jacrev(jax.grad(_loss)))(f)
+    batch = jnp.stack([f, 2 * f, -f])
+    # one program: what the three share compiles once
+    h_fwd, h_rev, grads = jax.jit(lambda f, batch: (jax.jacfwd(jax.grad(_loss))(f), jax.jacrev(jax.grad(_loss))(f),
+                                                    jax.vmap(jax.grad(_loss))(batch)))(f, batch)
     np.testing.assert_allclose(h_fwd, h_rev, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(h_fwd, np.transpose(h_fwd, (2, 3, 0, 1)), rtol=1e-10, atol=1e-10)
-    batch = jnp.stack([f, 2 * f, -f])
-    grads = jax.jit(jax.vmap(jax.grad(_loss)))(batch)
     for b, g in zip(batch, grads):
         np.testing.assert_allclose(g, jax.grad(_loss)(b), rtol=1e-12, atol=1e-9)
