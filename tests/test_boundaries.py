@@ -47,13 +47,15 @@ def test_every_mode_equals_scipy_correlate1d(x64, mode, ndim):
     # each mode and axis, so that every mode sees every pair (each pair compiles anew).
     pairs = [(o, a) for o in (1, 2, 3) for a in (2, 4, 6)]
     start = 3 * MODES.index(mode)
-    for axis in range(ndim):
-        for order, accuracy in (pairs[(start + 3 * axis + j) % 9] for j in range(3)):
-            w = central_weights(order, accuracy)
-            want = ndimage.correlate1d(f, w, axis=axis, mode=mode, cval=0.75) / 0.5**order
-            got = jaxgrad.derivative(f, 0.5, axis=axis, order=order, accuracy=accuracy, boundary=mode,
-                                     cval=0.75 if mode == "constant" else 0.0)
-            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-11, err_msg=f"{axis=} {order=} {accuracy=}")
+    cases = [(axis, *pairs[(start + 3 * axis + j) % 9]) for axis in range(ndim) for j in range(3)]
+    cval = 0.75 if mode == "constant" else 0.0
+    # All of them in one program: compiled one by one, they cost most of the test's time.
+    run = jax.jit(lambda f: [jaxgrad.derivative(f, 0.5, axis=axis, order=order, accuracy=accuracy, boundary=mode, cval=cval)
+                             for axis, order, accuracy in cases])
+    for (axis, order, accuracy), got in zip(cases, run(f)):
+        w = central_weights(order, accuracy)
+        want = ndimage.correlate1d(f, w, axis=axis, mode=mode, cval=0.75) / 0.5**order
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-11, err_msg=f"{axis=} {order=} {accuracy=}")
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -101,24 +103,27 @@ def test_exactly_uniform_coordinates_give_the_scalar_step_result(x64, mode):
     kw = {"cval": 0.5} if mode == "constant" else {}
     period = {"period": 3.0} if mode == "periodic" else {}
     # Odd orders: the coordinate rule widens even-order stencils (no symmetry bonus on arbitrary grids).
-    for order, accuracy in ((1, 2), (1, 4), (3, 2)):
-        want = jaxgrad.derivative(f, 0.25, order=order, accuracy=accuracy, boundary=mode, **kw)
-        run = jax.jit(lambda x, o=order, a=accuracy: jaxgrad.derivative(f, x, order=o, accuracy=a, boundary=mode, **kw, **period))
-        np.testing.assert_allclose(run(x), want, rtol=1e-9, atol=1e-9, err_msg=f"{order=} {accuracy=}")
-    got = jax.jit(lambda x: jaxgrad.gradient(f, x, boundary=mode, **kw, **period))(x)
-    np.testing.assert_allclose(got, jaxgrad.gradient(f, 0.25, boundary=mode, **kw), rtol=1e-10, atol=1e-10)
+    pairs = ((1, 2), (1, 4), (3, 2))
+    calls = lambda f, h, **p: ([jaxgrad.derivative(f, h, order=o, accuracy=a, boundary=mode, **kw, **p) for o, a in pairs],
+                               jaxgrad.gradient(f, h, boundary=mode, **kw, **p))
+    # Both sides in one program (one by one, each call compiles anew).
+    (got, got_gradient), (want, want_gradient) = jax.jit(lambda f, x: (calls(f, x, **period), calls(f, 0.25)))(f, x)
+    for (order, accuracy), d, d_want in zip(pairs, got, want):
+        np.testing.assert_allclose(d, d_want, rtol=1e-9, atol=1e-9, err_msg=f"{order=} {accuracy=}")
+    np.testing.assert_allclose(got_gradient, want_gradient, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("accuracy", [2, 4])
 def test_mirror_ghost_coordinates_converge_at_the_scheme_order(x64, accuracy):
     # cos has zero slope at 0 and pi: its mirror-symmetric extension is smooth, so the mirror
     # ghosts (and their mirrored coordinates) keep the full order at the edges of an uneven grid.
-    errors = []
-    for n in (40, 80, 160):
-        s = np.linspace(0.0, 1.0, n)
-        x = np.pi * (s + 0.05 * np.sin(2 * np.pi * s))  # smooth, uneven, with the ends fixed
-        d = jaxgrad.derivative(np.cos(x), x, order=1, accuracy=accuracy, boundary="mirror")
-        errors.append(float(np.max(np.abs(np.asarray(d) + np.sin(x)))))
+    unit = [np.linspace(0.0, 1.0, n) for n in (40, 80, 160)]
+    grids = [np.pi * (s + 0.05 * np.sin(2 * np.pi * s)) for s in unit]  # smooth, uneven, with the ends fixed
+    # One program for the three grids, closed over: checked as concrete coordinates (as in an eager
+    # call) and folded into the weights by XLA, which compiles them several times faster.
+    ds = jax.jit(lambda fs: [jaxgrad.derivative(f, x, order=1, accuracy=accuracy, boundary="mirror")
+                             for f, x in zip(fs, grids)])([np.cos(x) for x in grids])
+    errors = [float(np.max(np.abs(np.asarray(d) + np.sin(x)))) for d, x in zip(ds, grids)]
     rates = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
     assert np.all(rates > accuracy - 0.3), rates
 
@@ -147,7 +152,7 @@ def test_autodiff_through_values_coordinates_and_cval(x64, mode):
         fn = lambda f, x, c: jaxgrad.derivative(f, x, accuracy=4, boundary=mode, cval=c)
         check_grads(fn, (f, x, 0.5), order=1, modes=["rev"])
         # d/dcval is the sum of the ghost weights of each edge row (zero inside)
-        dc = jax.jacfwd(fn, argnums=2)(f, x, 0.5)
+        dc = jax.jit(jax.jacfwd(fn, argnums=2))(f, x, 0.5)  # one program (several eagerly)
         assert np.all(np.asarray(dc[2:-2]) == 0) and np.all(np.asarray(dc[:2]) != 0)
 
 
@@ -164,20 +169,25 @@ def test_padding_modes_under_jit_vmap_and_traced_cval(x64, mode):
 def test_operators_take_modes_per_axis(x64):
     rng = np.random.default_rng(7)
     f = rng.standard_normal((9, 10))
-    lap = jaxgrad.laplacian(f, 0.5, 0.25, boundary=("reflect", "constant"), cval=2.0, accuracy=4)
-    want = (jaxgrad.derivative(f, 0.5, axis=0, order=2, accuracy=4, boundary="reflect")
-            + jaxgrad.derivative(f, 0.25, axis=1, order=2, accuracy=4, boundary="constant", cval=2.0))
-    np.testing.assert_allclose(lap, want, atol=1e-10)
     F = rng.standard_normal((2, 9, 10))
-    div = jaxgrad.divergence(F, 0.5, 0.25, boundary="nearest")
-    want = (jaxgrad.derivative(F[0], 0.5, axis=0, boundary="nearest")
-            + jaxgrad.derivative(F[1], 0.25, axis=1, boundary="nearest"))
-    np.testing.assert_allclose(div, want, atol=1e-10)
-    # Mixed partials with constant ghosts: the inner derivative pads with cval, the outer one
-    # with zeros (the derivative of a constant).
-    H = jaxgrad.hessian(f, 0.5, 0.25, boundary="constant", cval=3.0)
-    inner = jaxgrad.derivative(f, 0.25, axis=1, boundary="constant", cval=3.0)
-    np.testing.assert_allclose(H[0, 1], jaxgrad.derivative(inner, 0.5, axis=0, boundary="constant"), atol=1e-10)
+
+    def run(f, F):  # one program (a dozen eagerly)
+        lap = jaxgrad.laplacian(f, 0.5, 0.25, boundary=("reflect", "constant"), cval=2.0, accuracy=4)
+        lap_want = (jaxgrad.derivative(f, 0.5, axis=0, order=2, accuracy=4, boundary="reflect")
+                    + jaxgrad.derivative(f, 0.25, axis=1, order=2, accuracy=4, boundary="constant", cval=2.0))
+        div = jaxgrad.divergence(F, 0.5, 0.25, boundary="nearest")
+        div_want = (jaxgrad.derivative(F[0], 0.5, axis=0, boundary="nearest")
+                    + jaxgrad.derivative(F[1], 0.25, axis=1, boundary="nearest"))
+        # Mixed partials with constant ghosts: the inner derivative pads with cval, the outer one
+        # with zeros (the derivative of a constant).
+        H = jaxgrad.hessian(f, 0.5, 0.25, boundary="constant", cval=3.0)
+        inner = jaxgrad.derivative(f, 0.25, axis=1, boundary="constant", cval=3.0)
+        return lap, lap_want, div, div_want, H[0, 1], jaxgrad.derivative(inner, 0.5, axis=0, boundary="constant")
+
+    lap, lap_want, div, div_want, mixed, mixed_want = jax.jit(run)(f, F)
+    np.testing.assert_allclose(lap, lap_want, atol=1e-10)
+    np.testing.assert_allclose(div, div_want, atol=1e-10)
+    np.testing.assert_allclose(mixed, mixed_want, atol=1e-10)
 
 
 # --- schemes --------------------------------------------------------------------------------------
@@ -199,42 +209,47 @@ def test_one_sided_schemes_are_exact_on_polynomials(x64, scheme, uniform):
     rng = np.random.default_rng(9)
     n = 14
     x = np.arange(n) * 0.3 if uniform else uneven_coordinates(rng, n, jitter=0.3) * 0.3
-    # Every accuracy 1-4 at order 1, odd and even ones at orders 2 and 3 (each pair compiles anew).
-    for order, accuracy in ((1, 1), (1, 2), (1, 3), (1, 4), (2, 1), (2, 4), (3, 2), (3, 3)):
+    spacing = 0.3 if uniform else x
+    # Every accuracy 1-4 at order 1, odd and even ones at orders 2 and 3, in one program (each pair
+    # compiles anew); coordinates closed over, as in test_mirror_ghost_coordinates_converge_at_the_scheme_order.
+    pairs = ((1, 1), (1, 2), (1, 3), (1, 4), (2, 1), (2, 4), (3, 2), (3, 3))
+    run = jax.jit(lambda fs: [jaxgrad.derivative(f, spacing, order=o, accuracy=a, scheme=scheme)
+                              for f, (o, a) in zip(fs, pairs)])
+    for (order, accuracy), got in zip(pairs, run([x ** (o + a - 1) for o, a in pairs])):
         degree = order + accuracy - 1
-        got = jaxgrad.derivative(x**degree, 0.3 if uniform else x, order=order, accuracy=accuracy, scheme=scheme)
         want = math.factorial(degree) / math.factorial(degree - order) * x ** (degree - order)
         np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-7 * np.max(np.abs(want)), err_msg=f"{order=} {accuracy=}")
 
 
 def test_backward_mirrors_forward(x64):
     f = np.random.default_rng(10).standard_normal(11)
-    for order, accuracy in ((1, 1), (1, 3), (2, 2), (3, 1)):
-        fwd = jaxgrad.derivative(f, 0.5, order=order, accuracy=accuracy, scheme="forward")
-        bwd = jaxgrad.derivative(f[::-1], 0.5, order=order, accuracy=accuracy, scheme="backward")[::-1]
-        np.testing.assert_allclose(fwd, (-1) ** order * bwd, atol=1e-10)
+    pairs = ((1, 1), (1, 3), (2, 2), (3, 1))
+    run = jax.jit(lambda f, r: [(jaxgrad.derivative(f, 0.5, order=o, accuracy=a, scheme="forward"),
+                                 jaxgrad.derivative(r, 0.5, order=o, accuracy=a, scheme="backward")) for o, a in pairs])
+    for (order, accuracy), (fwd, bwd) in zip(pairs, run(f, f[::-1].copy())):  # one program
+        np.testing.assert_allclose(fwd, (-1) ** order * bwd[::-1], atol=1e-10, err_msg=f"{order=} {accuracy=}")
 
 
 @pytest.mark.parametrize("scheme", ["forward", "backward"])
 @pytest.mark.parametrize("mode", MODES)
 def test_schemes_on_padded_and_periodic_axes_read_the_ghosts(x64, scheme, mode):
     f = np.random.default_rng(11).standard_normal((3, 10))
-    for order, accuracy in ((1, 1), (1, 2), (2, 3)):
+    pairs = ((1, 1), (1, 2), (2, 3))
+    run = jax.jit(lambda f: [jaxgrad.derivative(f, 0.5, order=o, accuracy=a, scheme=scheme, boundary=mode,
+                                                cval=-1.0 if mode == "constant" else 0.0) for o, a in pairs])
+    for (order, accuracy), got in zip(pairs, run(f)):  # one program
         m = order + accuracy
         offsets = tuple(range(m)) if scheme == "forward" else tuple(range(1 - m, 1))
-        got = jaxgrad.derivative(f, 0.5, order=order, accuracy=accuracy, scheme=scheme, boundary=mode,
-                                 cval=-1.0 if mode == "constant" else 0.0)
         want = padded_reference(f, 0.5, order, offsets, mode, cval=-1.0)
         np.testing.assert_allclose(got, want, atol=1e-10, err_msg=f"{order=} {accuracy=}")
 
 
 def test_periodic_schemes_on_coordinates_converge(x64):
-    errors = []
-    for n in (32, 64, 128):
-        s = np.arange(n) / n
-        x = 2 * np.pi * (s + 0.03 * np.sin(2 * np.pi * s))
-        d = jaxgrad.derivative(np.sin(x), x, scheme="backward", accuracy=3, boundary="periodic", period=2 * np.pi)
-        errors.append(float(np.max(np.abs(np.asarray(d) - np.cos(x)))))
+    grids = [2 * np.pi * (s + 0.03 * np.sin(2 * np.pi * s)) for s in (np.arange(n) / n for n in (32, 64, 128))]
+    # One program, the grids closed over, as in test_mirror_ghost_coordinates_converge_at_the_scheme_order.
+    ds = jax.jit(lambda fs: [jaxgrad.derivative(f, x, scheme="backward", accuracy=3, boundary="periodic", period=2 * np.pi)
+                             for f, x in zip(fs, grids)])([np.sin(x) for x in grids])
+    errors = [float(np.max(np.abs(np.asarray(d) - np.cos(x)))) for d, x in zip(ds, grids)]
     rates = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
     assert np.all(rates > 2.7), rates
 
@@ -259,12 +274,16 @@ def test_derivative_matrix_takes_modes_and_schemes(x64, boundary, scheme, accura
     x = uneven_coordinates(rng, 12, jitter=0.3)
     f = rng.standard_normal(12)
     # Half the cases on coordinates, half on a step (each compiles a dense and a sparse matrix).
-    for spacing in ((0.5,) if boundary in ("mirror", "one-sided", "constant") else (x,)):
-        period = {"period": float(x[-1] - x[0]) + 1.0} if boundary == "periodic" and np.ndim(spacing) else {}
-        kw = dict(order=2, accuracy=accuracy, boundary=boundary, scheme=scheme, **period)
-        D = jaxgrad.derivative_matrix(12, spacing, **kw)
-        np.testing.assert_allclose(D @ f, jaxgrad.derivative(f, spacing, **kw), atol=1e-9)
-        np.testing.assert_allclose(jaxgrad.derivative_matrix(12, spacing, format="sparse", **kw).todense(), D, atol=1e-12)
+    spacing = 0.5 if boundary in ("mirror", "one-sided", "constant") else x
+    period = {"period": float(x[-1] - x[0]) + 1.0} if boundary == "periodic" and np.ndim(spacing) else {}
+    kw = dict(order=2, accuracy=accuracy, boundary=boundary, scheme=scheme, **period)
+    build = lambda f: (jaxgrad.derivative_matrix(12, spacing, **kw), jaxgrad.derivative(f, spacing, **kw),
+                       jaxgrad.derivative_matrix(12, spacing, format="sparse", **kw))
+    # Steps eagerly; coordinates in one program, closed over (checked as concrete arrays), where
+    # eagerly the sparse form's weights alone compile dozens of small programs.
+    D, d, S = jax.jit(build)(f) if np.ndim(spacing) else build(f)
+    np.testing.assert_allclose(D @ f, d, atol=1e-9)
+    np.testing.assert_allclose(S.todense(), D, atol=1e-12)
 
 
 def test_a_matrix_with_nonzero_constant_ghosts_is_refused():

@@ -144,7 +144,8 @@ def test_one_sided_schemes_on_runs(scheme, x64):
     w = np.ones(23, bool)
     w[[6, 9, 10]] = False  # runs of 6, 2 and 12
     rule = derivative_rule(1, 2, True, scheme)
-    got = np.asarray(_masks.masked_along(jnp.where(w, f, 0.0), jnp.asarray(w), 0.5, 0, rule))
+    along = jax.jit(lambda g, w: _masks.masked_along(g, w, 0.5, 0, rule))  # eagerly, some 80 small programs
+    got = np.asarray(along(jnp.where(w, f, 0.0), jnp.asarray(w)))
     want = np.full(23, np.nan)
     for a, b in runs(w):
         for i in range(a, b):
@@ -201,15 +202,18 @@ def test_a_full_mask_is_the_unmasked_call(case):
     f = rng.standard_normal((12, 17)).astype(dtype)
     x = uneven_coordinates(rng, 17)
     calls = {
-        "gradient": lambda **k: jaxgrad.gradient(f, 0.5, 2.0, edge_order=2, **k),
-        "gradient coords": lambda **k: jaxgrad.gradient(f, 0.5, x, **k),
-        "derivative": lambda **k: jaxgrad.derivative(f, 0.3, axis=0, accuracy=4, **k),
-        "derivative coords": lambda **k: jaxgrad.derivative(f, x, order=2, **k),
-        "periodic": lambda **k: jaxgrad.derivative(f, 0.3, accuracy=6, boundary="periodic", **k),
-        "periodic coords": lambda **k: jaxgrad.derivative(f, x, boundary="periodic", period=x[-1] - x[0] + 1.0, **k),
-        "order 2 accuracy 6": lambda **k: jaxgrad.derivative(f, 0.3, axis=0, order=2, accuracy=6, **k),
+        "gradient": lambda f, **k: jaxgrad.gradient(f, 0.5, 2.0, edge_order=2, **k),
+        "gradient coords": lambda f, **k: jaxgrad.gradient(f, 0.5, x, **k),
+        "derivative": lambda f, **k: jaxgrad.derivative(f, 0.3, axis=0, accuracy=4, **k),
+        "derivative coords": lambda f, **k: jaxgrad.derivative(f, x, order=2, **k),
+        "periodic": lambda f, **k: jaxgrad.derivative(f, 0.3, accuracy=6, boundary="periodic", **k),
+        "periodic coords": lambda f, **k: jaxgrad.derivative(f, x, boundary="periodic", period=x[-1] - x[0] + 1.0, **k),
+        "order 2 accuracy 6": lambda f, **k: jaxgrad.derivative(f, 0.3, axis=0, order=2, accuracy=6, **k),
     }
-    want, got = calls[case](), calls[case](where=np.ones(f.shape, bool))
+    # Both calls in one program; the mask is an argument, the coordinates are closed over (checked
+    # as concrete arrays, as in an eager call, and folded into the weights: seconds less to compile).
+    run = jax.jit(lambda f, full: (calls[case](f), calls[case](f, where=full)))
+    want, got = run(f, np.ones(f.shape, bool))
     for a, b in zip(want if isinstance(want, tuple) else (want,), got if isinstance(got, tuple) else (got,)):
         assert b.dtype == a.dtype
         scale = float(jnp.max(jnp.abs(a)))
@@ -261,20 +265,25 @@ def test_garbage_never_reaches_valid_outputs_or_gradients(call, precision):
     w[:3] = [True, False, True]  # lone samples
     x = jnp.asarray(uneven_coordinates(rng, n))
     fns = {
-        "gradient": lambda f, x: jaxgrad.gradient(f, edge_order=2, where=w),
-        "gradient coords": lambda f, x: jaxgrad.gradient(f, x, where=w),
-        "derivative accuracy 4": lambda f, x: jaxgrad.derivative(f, 0.3, accuracy=4, where=w),
-        "periodic": lambda f, x: jaxgrad.derivative(f, 0.1, order=2, boundary="periodic", where=w),
+        "gradient": lambda f, x, w: jaxgrad.gradient(f, edge_order=2, where=w),
+        "gradient coords": lambda f, x, w: jaxgrad.gradient(f, x, where=w),
+        "derivative accuracy 4": lambda f, x, w: jaxgrad.derivative(f, 0.3, accuracy=4, where=w),
+        "periodic": lambda f, x, w: jaxgrad.derivative(f, 0.1, order=2, boundary="periodic", where=w),
     }
     fn = fns[call]
+
+    @jax.jit  # one program for every bad value (eagerly, each gradient compiles several)
+    def run(dirty, clean, x, w):
+        grad_f, grad_x = jax.grad(lambda f, x: jnp.nansum(fn(f, x, w) ** 2), argnums=(0, 1))(dirty, x)
+        lone = jax.grad(lambda f: jnp.sum(jnp.where(w, fn(f, x, w), 0.0)))(dirty)
+        return fn(dirty, x, w), fn(clean, x, w), grad_f, grad_x, lone
+
     clean = jnp.asarray(np.where(w, f, 0.0))
     for bad in (np.nan, np.inf, -1e30):
-        dirty = jnp.asarray(np.where(w, f, bad))
-        same(np.asarray(fn(dirty, x)), np.asarray(fn(clean, x)), rtol=0, atol=0)
-        grad_f, grad_x = jax.grad(lambda f, x: jnp.nansum(fn(f, x) ** 2), argnums=(0, 1))(dirty, x)
+        out, out_clean, grad_f, grad_x, lone = run(jnp.asarray(np.where(w, f, bad)), clean, x, w)
+        same(np.asarray(out), np.asarray(out_clean), rtol=0, atol=0)
         assert np.isfinite(grad_f).all() and np.isfinite(grad_x).all()
         assert (np.asarray(grad_f)[~w] == 0).all()
-        lone = jax.grad(lambda f: jnp.sum(jnp.where(w, fn(f, x), 0.0)))(dirty)
         assert np.isfinite(np.asarray(lone)[3:]).all()
 
 
@@ -303,7 +312,8 @@ def test_traced_masks_under_jit_and_vmap():
     # accuracy 4 writes its cotangent once (a conditional), also under vmap
     loss = lambda f, w: jnp.nansum(jaxgrad.derivative(f, 0.5, accuracy=4, where=w) ** 2)
     grads = jax.vmap(jax.grad(loss))(f, w)
-    np.testing.assert_allclose(grads, jnp.stack([jax.grad(loss)(f[b], w[b]) for b in range(5)]), rtol=1e-5, atol=1e-5)
+    row_grad = jax.jit(jax.grad(loss))  # one program for the rows (a forward and a backward one eagerly)
+    np.testing.assert_allclose(grads, jnp.stack([row_grad(f[b], w[b]) for b in range(5)]), rtol=1e-5, atol=1e-5)
     # one trace serves every mask
     fn = jax.jit(lambda f, w: jaxgrad.gradient(f, where=w))
     fn(f, w), fn(f, ~w)
@@ -349,10 +359,17 @@ def test_penalties_with_a_full_mask_are_unmasked(call):
         "smoothness": lambda f, **k: jaxgrad.smoothness(f, **k),
         "smoothness order 2 coords": lambda f, **k: jaxgrad.smoothness(f, 1.0, x, order=2, **k),
     }
-    fn, full = calls[call], np.ones(f.shape, bool)
-    for reduction in ("mean", "sum", "none"):
-        np.testing.assert_allclose(fn(f, reduction=reduction, where=full), fn(f, reduction=reduction), rtol=10 * rtol)
-    np.testing.assert_allclose(jax.grad(lambda f: fn(f, where=full))(f), jax.grad(fn)(f), rtol=10 * rtol, atol=1e-6)
+    fn, reductions = calls[call], ("mean", "sum", "none")
+
+    @jax.jit  # one program (ten eagerly); the mask an argument, the coordinates closed over
+    def run(f, full):
+        values = [(fn(f, reduction=r, where=full), fn(f, reduction=r)) for r in reductions]
+        return values, jax.grad(lambda f: fn(f, where=full))(f), jax.grad(fn)(f)
+
+    values, grad_masked, grad = run(f, np.ones(f.shape, bool))
+    for reduction, (masked, unmasked) in zip(reductions, values):
+        np.testing.assert_allclose(masked, unmasked, rtol=10 * rtol, err_msg=reduction)
+    np.testing.assert_allclose(grad_masked, grad, rtol=10 * rtol, atol=1e-6)
 
 
 def test_penalties_count_only_valid_differences(x64):
@@ -366,13 +383,21 @@ def test_penalties_count_only_valid_differences(x64):
     eps = 0.2
     iso = np.where(w, np.sqrt(d0**2 + d1**2 + eps**2), 0.0)
     dirty = np.where(w, f, np.nan)
-    got = jaxgrad.total_variation(dirty, 0.5, 1.0, eps=eps, where=w, reduction="none")
-    np.testing.assert_allclose(got, iso, rtol=1e-12)
-    np.testing.assert_allclose(jaxgrad.total_variation(dirty, 0.5, 1.0, eps=eps, where=w), iso.sum() / w.sum(), rtol=1e-12)
     smooth = np.where(w, d0**2 + d1**2, 0.0)
-    np.testing.assert_allclose(jaxgrad.smoothness(dirty, 0.5, 1.0, where=w), smooth.sum() / w.sum(), rtol=1e-12)
-    for loss in (lambda f: jaxgrad.total_variation(f, where=w), lambda f: jaxgrad.smoothness(f, order=2, where=w, reduction="sum")):
-        g = np.asarray(jax.grad(loss)(jnp.asarray(dirty)))
+
+    @jax.jit  # one program (seven eagerly)
+    def run(dirty, w):
+        losses = (lambda f: jaxgrad.total_variation(f, where=w),
+                  lambda f: jaxgrad.smoothness(f, order=2, where=w, reduction="sum"))
+        return (jaxgrad.total_variation(dirty, 0.5, 1.0, eps=eps, where=w, reduction="none"),
+                jaxgrad.total_variation(dirty, 0.5, 1.0, eps=eps, where=w), jaxgrad.smoothness(dirty, 0.5, 1.0, where=w),
+                [jax.grad(loss)(dirty) for loss in losses])
+
+    got, tv, smoothness, grads = run(dirty, w)
+    np.testing.assert_allclose(got, iso, rtol=1e-12)
+    np.testing.assert_allclose(tv, iso.sum() / w.sum(), rtol=1e-12)
+    np.testing.assert_allclose(smoothness, smooth.sum() / w.sum(), rtol=1e-12)
+    for g in map(np.asarray, grads):
         assert np.isfinite(g).all() and (g[~w] == 0).all()
     assert float(jaxgrad.total_variation(f, where=np.zeros(f.shape, bool))) == 0.0  # no valid sample
 
