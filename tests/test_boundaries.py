@@ -7,11 +7,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from jax.test_util import check_grads
 from scipy import ndimage
 
 import jaxgrad
-from conftest import uneven_coordinates
+from conftest import check_grads_compiled, uneven_coordinates
 
 PADDING = ("reflect", "mirror", "nearest", "constant")
 MODES = (*PADDING, "wrap")
@@ -147,10 +146,10 @@ def test_autodiff_through_values_coordinates_and_cval(x64, mode):
     cval = 0.5 if mode == "constant" else 0.0
     # Second order once, forward mode there only: each costs many traces.
     order, modes = (2, ["fwd", "rev"]) if mode == "mirror" else (1, ["rev"])
-    check_grads(lambda f, x: jaxgrad.derivative(f, x, boundary=mode, cval=cval), (f, x), order=order, modes=modes)
+    check_grads_compiled(lambda f, x: jaxgrad.derivative(f, x, boundary=mode, cval=cval), (f, x), order=order, modes=modes)
     if mode == "constant":
         fn = lambda f, x, c: jaxgrad.derivative(f, x, accuracy=4, boundary=mode, cval=c)
-        check_grads(fn, (f, x, 0.5), order=1, modes=["rev"])
+        check_grads_compiled(fn, (f, x, 0.5), order=1, modes=["rev"])
         # d/dcval is the sum of the ghost weights of each edge row (zero inside)
         dc = jax.jit(jax.jacfwd(fn, argnums=2))(f, x, 0.5)  # one program (several eagerly)
         assert np.all(np.asarray(dc[2:-2]) == 0) and np.all(np.asarray(dc[:2]) != 0)
@@ -259,7 +258,8 @@ def test_one_sided_schemes_are_differentiable_in_the_coordinates(x64, scheme):
     rng = np.random.default_rng(12)
     f = jnp.asarray(rng.standard_normal(8))
     x = jnp.asarray(uneven_coordinates(rng, 8, jitter=0.3))
-    check_grads(lambda f, x: jaxgrad.derivative(f, x, accuracy=2, scheme=scheme), (f, x), order=1, modes=["fwd", "rev"])
+    check_grads_compiled(lambda f, x: jaxgrad.derivative(f, x, accuracy=2, scheme=scheme), (f, x), order=1,
+                         modes=["fwd", "rev"])
 
 
 # --- matrices ---------------------------------------------------------------------------------------

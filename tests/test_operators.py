@@ -4,10 +4,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from jax.test_util import check_jvp, check_vjp
 
 import jaxgrad
-from conftest import uneven_coordinates
+from conftest import check_grads_compiled, uneven_coordinates
 
 
 def _grids(rng, n=17):
@@ -83,31 +82,16 @@ def test_mixed_boundaries_and_periods(x64):
     np.testing.assert_array_equal(lap, same)
 
 
-def check_grads_compiled(f, args):
-    """The checks of ``check_grads(f, args, order=1)`` (jax.test_util's check_jvp and check_vjp: the
-    same directions and tolerances) on a jitted JVP and a jitted VJP. Eagerly the VJP compiles its
-    forward and backward passes as two programs, which cost a third more here."""
-    check_jvp(f, jax.jit(lambda primals, tangents: jax.jvp(f, primals, tangents)), args)
-
-    @jax.jit
-    def vjp(args, cotangent):
-        out, pullback = jax.vjp(f, *args)
-        return out, pullback(cotangent)
-
-    zeros = jax.tree.map(jnp.zeros_like, f(*args))
-    check_vjp(f, lambda *args: (vjp(args, zeros)[0], lambda cotangent: vjp(args, cotangent)[1]), args)
-
-
 def test_check_grads_of_operators(x64):
     rng = np.random.default_rng(4)
     x = jnp.asarray(uneven_coordinates(rng, 6, jitter=0.3))
     f = jnp.asarray(rng.standard_normal((6, 5)))
     F = jnp.asarray(rng.standard_normal((2, 6, 5)))
-    check_grads_compiled(lambda f, x: jaxgrad.laplacian(f, x, 0.5), (f, x))
-    check_grads_compiled(lambda f, x: jaxgrad.hessian(f, x, 0.5), (f, x))
-    check_grads_compiled(lambda F, x: jaxgrad.jacobian(F, x, 0.5), (F, x))
-    check_grads_compiled(lambda F, x: jaxgrad.divergence(F, x, 0.5), (F, x))
-    check_grads_compiled(lambda F, x: jaxgrad.curl(F, x, 0.5), (F, x))
+    check_grads_compiled(lambda f, x: jaxgrad.laplacian(f, x, 0.5), (f, x), order=1)
+    check_grads_compiled(lambda f, x: jaxgrad.hessian(f, x, 0.5), (f, x), order=1)
+    check_grads_compiled(lambda F, x: jaxgrad.jacobian(F, x, 0.5), (F, x), order=1)
+    check_grads_compiled(lambda F, x: jaxgrad.divergence(F, x, 0.5), (F, x), order=1)
+    check_grads_compiled(lambda F, x: jaxgrad.curl(F, x, 0.5), (F, x), order=1)
 
 
 def test_operators_under_jit_and_vmap(x64):
