@@ -338,38 +338,61 @@ def _flat_fits(shape: tuple[int, ...], stencils: Sequence[Stencil]) -> bool:
     return faces_fit and last.left + last.right <= n and reach < n
 
 
+def flat_view(x: Array, edges: Sequence[tuple[int, int]]) -> tuple[Any, Array, list[int]]:
+    """``x`` (2-D or 3-D) seen as ``(n0, n1 * ...)`` for one loop over the block of samples inside
+    ``edges[b] = (left, right)`` rows of every axis ``b`` but the last, all along the last. Returns
+    ``at(shifts)``, that block of ``x`` shifted by ``shifts`` (one per axis: a shift along the last
+    axis off the end of a row reads the next row, in bounds), ``column``, the last-axis index of
+    each sample of the block, and the block's shape as an array of ``x``'s rank (``inner``)."""
+    shape, k = x.shape, x.ndim
+    n = shape[-1]
+    count, r0 = (shape[0] - sum(edges[0]), edges[0][0]) if k == 3 else (1, 0)
+    view = x.reshape(-1 if k == 3 else 1, shape[-2] * n)
+    size, start = (shape[-2] - sum(edges[-1])) * n, edges[-1][0] * n
+
+    def at(shifts: Sequence[int]) -> Array:
+        row = r0 + (shifts[0] if k == 3 else 0)
+        col = start + shifts[-2] * n + shifts[-1]
+        return lax.slice(view, (row, col), (row + count, col + size))
+
+    column = lax.rem(lax.iota(jnp.int32, size), jnp.int32(n))[None, :]
+    inner = [shape[a] - sum(edges[a]) for a in range(k - 1)] + [n]
+    return at, column, inner
+
+
+def with_faces(x: Array, block: Array, edges: Sequence[tuple[int, int]], face: Any) -> Array:
+    """The block of :func:`flat_view` padded to ``x``'s shape, and the edge rows of every axis but
+    the last written in place: ``face(b, side)`` gives axis ``b``'s ``"left"`` or ``"right"`` slab
+    (axis 0's last: they hold the corners too)."""
+    shape = x.shape
+    inner = [shape[a] - sum(edges[a]) for a in range(x.ndim - 1)] + [shape[-1]]
+    out = lax.pad(block.reshape(inner), jnp.zeros((), block.dtype), [(lo, hi, 0) for lo, hi in edges] + [(0, 0, 0)])
+    for b in reversed(range(x.ndim - 1)):
+        if edges[b][0]:
+            out = lax.dynamic_update_slice_in_dim(out, face(b, "left"), 0, b)
+        if edges[b][1]:
+            out = lax.dynamic_update_slice_in_dim(out, face(b, "right"), shape[b] - edges[b][1], b)
+    return out
+
+
 def _flat_sum(x: Array, stencils: Sequence[Stencil]) -> Array:
     """``sum_a A_a x`` (2-D or 3-D ``x``) for plans with constant weights: the samples inside the
-    edge rows of every axis but the last, all along the last, as one loop over ``x`` seen as
-    ``(n0, n1 * ... )`` (a shift along the last axis off the end of a row reads the next row, in
-    bounds; the last axis's edge columns take their own rows there, chosen by ``jnp.where``, so
-    nothing read across a row boundary is ever multiplied), padded to full size, and the other
-    axes' edge rows written in place from slabs."""
-    shape, k = x.shape, x.ndim
+    edge rows of every axis but the last, all along the last, as one loop (:func:`flat_view`; the
+    last axis's edge columns take their own rows there, chosen by ``jnp.where``, so nothing read
+    across a row boundary is ever multiplied), padded to full size, and the other axes' edge rows
+    written in place from slabs."""
+    k = x.ndim
     *major, last = stencils
-    n, mid = shape[-1], major[-1]  # the last axis, and the one raveled with it
-    # x seen as (rows, n_mid * n): rows are axis 0 in 3-D, a single row in 2-D.
-    rows = [(shape[0] - major[0].left - major[0].right, major[0].left)] if k == 3 else [(1, 0)]
-    view = x.reshape(-1 if k == 3 else 1, shape[-2] * n)
-    size, start = (shape[-2] - mid.left - mid.right) * n, mid.left * n
-    inner = [shape[a] - major[a].left - major[a].right for a in range(k - 1)] + [n]
-
-    def at(axis: int, shift: int) -> Array:
-        (count, r0), c0 = rows[0], start
-        if axis == k - 2:
-            c0 += shift * n
-        elif axis == k - 1:
-            c0 += shift
-        else:
-            r0 += shift
-        return lax.slice(view, (r0, c0), (r0 + count, c0 + size))
+    n = x.shape[-1]
+    edges = [(s.left, s.right) for s in major]
+    view_at, column, _ = flat_view(x, edges)
+    at = lambda axis, shift: view_at([shift if a == axis else 0 for a in range(k)])
+    block = view_at([0] * k).shape
 
     # Python floats: weighted_sum pairs opposite constant weights, and numpy scalars would promote.
     row_weight = lambda w, j: float(_at(w, j))
-    block = (rows[0][0], size)
     terms = [weighted_sum([(float(w), at(a, o)) for o, w in zip(s.offsets, s.weights)], 1, block, x.dtype, s.scale)
              for a, s in enumerate(major)]
-    column = lax.rem(lax.iota(jnp.int32, size), jnp.int32(n))[None, :]
     along = weighted_sum([(float(w), at(k - 1, o)) for o, w in zip(last.offsets, last.weights)], 1, block, x.dtype, None)
     for j in range(last.left):  # the window starts at column 0
         edge = [(row_weight(w, j), at(k - 1, m - j)) for m, w in enumerate(last.left_weights)]
@@ -381,17 +404,11 @@ def _flat_sum(x: Array, stencils: Sequence[Stencil]) -> Array:
         along = jnp.where(column == j, weighted_sum(edge, 1, block, x.dtype, None), along)
     if last.scale is not None:
         along = along * last.scale
-    out = sum(terms, along).reshape(inner)
-    out = lax.pad(out, jnp.zeros((), x.dtype), [(s.left, s.right, 0) for s in major] + [(0, 0, 0)])
 
     def face(b: int, side: str) -> Array:
-        count, m = (major[b].left if side == "left" else major[b].right), shape[b]
+        count, m = (major[b].left if side == "left" else major[b].right), x.shape[b]
         slab = lax.slice_in_dim(x, 0 if side == "left" else m - count, count if side == "left" else m, axis=b)
         own = weighted_sum(edge_terms(x, b, major[b], side), b, slab.shape, x.dtype, major[b].scale)
         return sum((_applied(slab, a, s) for a, s in enumerate(stencils) if a != b), own)
 
-    for b in reversed(range(k - 1)):  # axis 0's faces last: they hold the corners too
-        out = lax.dynamic_update_slice_in_dim(out, face(b, "left"), 0, b)
-        out = lax.dynamic_update_slice_in_dim(out, face(b, "right"), shape[b] - major[b].right, b)
-    return out
-
+    return with_faces(x, sum(terms, along), edges, face)
