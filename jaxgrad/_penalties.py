@@ -18,7 +18,7 @@ from jax import lax
 from jax.custom_derivatives import SymbolicZero
 from jax.typing import ArrayLike
 
-from jaxgrad._apply import flat_view, materialized_on_cpu, summed
+from jaxgrad._apply import flat_view, materialized_on_cpu, summed, with_faces
 from jaxgrad._args import (
     as_field,
     is_traced,
@@ -138,9 +138,9 @@ def _flat_tv_gradient(g: Array, steps: tuple, eps: Any, isotropic: bool) -> Arra
     at its lower neighbour along each axis, recomputed from ``g`` (their ``1/m`` too), never
     written to memory. Axis by axis, XLA:CPU wrote each axis's differences to memory and read them
     back at three offsets: ``jax.grad`` 2.5x (2-D) to 3x (3-D) slower (Performance page). The edge
-    rows of the major axes come from the same sum on small zero-padded slabs, joined to the rest
-    by concatenation: written in place instead, XLA:CPU computed them inside the main loop,
-    7-12x slower in 3-D."""
+    rows of the major axes come from the same sum on small zero-padded slabs (joined by
+    concatenation: written in place, XLA:CPU computed them inside the main loop, 7-12x slower in
+    3-D)."""
     k, n = g.ndim, g.shape[-1]
     inverse_steps = [1 / jnp.asarray(h, g.dtype) for h in steps]
     eps2 = jnp.square(jnp.asarray(eps, g.dtype))
@@ -161,15 +161,8 @@ def _flat_tv_gradient(g: Array, steps: tuple, eps: Any, isotropic: bool) -> Arra
         index = [lax.broadcasted_iota(jnp.int32, slab.shape, a) for a in range(k)]
         defined = lambda a, o, index=index, shape=slab.shape: (index[a] + o[a] >= 0) & (index[a] + o[a] < shape[a] - 1)
         faces[b] = _tv_gradient_sum(slab_at, defined, k, inverse_steps, eps2, isotropic)
-    # Joined by concatenation, innermost major axis first (the faces of axis 1 without the rows
-    # of axis 0's faces).
-    out = block.reshape([m - 2 for m in g.shape[:-1]] + [n])
-    for b in reversed(range(k - 1)):
-        ends = [lax.slice_in_dim(faces[b], j, j + 1, axis=b) for j in (0, 3)]
-        if b > 0:
-            ends = [lax.slice_in_dim(x, 1, g.shape[0] - 1, axis=0) for x in ends]
-        out = lax.concatenate([ends[0], out, ends[1]], b)
-    return out
+    face = lambda b, side: lax.slice_in_dim(faces[b], 0 if side == "left" else 3, 1 if side == "left" else 4, axis=b)
+    return with_faces(g, block, [(1, 1)] * (k - 1), face)
 
 
 def _tv_gradient_sum(at: Callable, defined: Callable, k: int, inverse_steps: list, eps2: Array, isotropic: bool) -> Array:
