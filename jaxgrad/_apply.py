@@ -1,6 +1,6 @@
 """Applying a stencil plan (:class:`jaxgrad._stencils.Stencil`) along one axis: the hot path,
-and the only place that slices the data (the halo path in ``_halo`` slices shards with the same
-helpers).
+and where the data is sliced (the halo path in ``_halo`` slices shards with the same helpers,
+total variation's one-loop gradient in ``_penalties`` through :func:`flat_view`).
 """
 
 from __future__ import annotations
