@@ -7,7 +7,7 @@ Each table gives min and median time per call, the minor page faults per call (f
 fresh memory: with glibc's default malloc every output of 32 MiB or more is a fresh mmap), and each
 row's ratio to the table's reference row (min over min). Not a test: nothing here fails.
 
-Run:  python benchmarks/bench_gradient.py [--quick] [--rounds N]
+Run:  python benchmarks/bench_gradient.py [--quick] [--rounds N] [--only PATTERN] [--json PATH]
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import time
 
 import jax
@@ -98,12 +99,14 @@ def workloads(quick: bool):
     f1 = rng.standard_normal(s1, dtype=np.float32)
     f2 = rng.standard_normal((s2, s2), dtype=np.float32)
     f3 = rng.standard_normal((s3, s3, s3), dtype=np.float32)
+    x2 = np.cumsum(rng.uniform(0.5, 1.5, s2)).astype(np.float32)
     x3 = np.cumsum(rng.uniform(0.5, 1.5, s3)).astype(np.float32)
     yield gradient_table(f"1-D {s1:,}", f1, axis=0)
     yield gradient_table(f"2-D {s2}^2, axis 0", f2, axis=0)
     yield gradient_table(f"2-D {s2}^2, axis 1", f2, axis=1)
     yield gradient_table(f"2-D {s2}^2, all axes", f2)
     yield gradient_table(f"2-D {s2}^2, all axes, float64", f2.astype(np.float64))
+    yield gradient_table(f"2-D {s2}^2, coordinates on both axes", f2, (x2, x2))
     yield gradient_table(f"3-D {s3}^3, axis 1", f3, axis=1)
     yield gradient_table(f"3-D {s3}^3, all axes", f3)
     yield gradient_table(f"3-D {s3}^3, all axes, edge_order=2", f3, edge_order=2)
@@ -184,17 +187,21 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small arrays, few rounds (a smoke run)")
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--json", help="also write the tables here (docs/make_figures.py plots them)")
+    parser.add_argument("--only", help="run the tables whose title matches this regular expression (and no compile times)")
     args = parser.parse_args()
     rounds = args.rounds or (3 if args.quick else 10)
     print("\n".join(environment(torch=torch, findiff=findiff)))
     print(f"{rounds} rounds, float32 unless noted; ratio = min time / the min time of the table's reference row\n")
     tables = {}
     for title, impls, base_name in workloads(args.quick):
+        if args.only and not re.search(args.only, title):
+            continue
         dispatch = title.startswith("dispatch")
         tables[title] = measure(impls, 1000 if dispatch else rounds, flush=not dispatch)
         report(title, tables[title], base_name)
-    compile_ms = {name: t * 1e3 for name, t in compile_times(args.quick).items()}
-    print("compile time, gradient of a 3-D array, all axes: " + ", ".join(f"{k} {v:.0f} ms" for k, v in compile_ms.items()))
+    compile_ms = {} if args.only else {name: t * 1e3 for name, t in compile_times(args.quick).items()}
+    if compile_ms:
+        print("compile time, gradient of a 3-D array, all axes: " + ", ".join(f"{k} {v:.0f} ms" for k, v in compile_ms.items()))
     if args.json:
         with open(args.json, "w") as out:
             json.dump({"allocator": os.environ.get("GLIBC_TUNABLES", "default"), "compile_ms": compile_ms, "tables": tables}, out, indent=1)
