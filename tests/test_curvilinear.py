@@ -10,6 +10,7 @@ from jax.experimental import checkify
 from jax.test_util import check_grads
 
 import jaxgrad
+from conftest import check_grads_compiled
 
 
 def affine(kind, shape):
@@ -96,19 +97,22 @@ def polar_errors(n, accuracy):
     f = np.sin(X) * np.exp(0.5 * Y)
     fx, fy = np.cos(X) * np.exp(0.5 * Y), 0.5 * np.sin(X) * np.exp(0.5 * Y)
     lap = -f + 0.25 * f
+    X, Y, f, fx, fy = map(jnp.asarray, (X, Y, f, fx, fy))
     b = ("one-sided", "periodic")
     grad = jaxgrad.gradient(f, X, Y, edge_order=2)
     return [
-        max(np.abs(np.asarray(grad[0]) - fx).max(), np.abs(np.asarray(grad[1]) - fy).max()),
-        np.abs(np.asarray(jaxgrad.laplacian(f, X, Y, accuracy=accuracy, boundary=b)) - lap).max(),
-        np.abs(np.asarray(jaxgrad.divergence([fx, fy], X, Y, accuracy=accuracy, boundary=b)) - lap).max(),
-        np.abs(np.asarray(jaxgrad.curl([-fy, fx], X, Y, accuracy=accuracy, boundary=b)) - lap).max(),
+        jnp.maximum(jnp.abs(grad[0] - fx).max(), jnp.abs(grad[1] - fy).max()),
+        jnp.abs(jaxgrad.laplacian(f, X, Y, accuracy=accuracy, boundary=b) - lap).max(),
+        jnp.abs(jaxgrad.divergence([fx, fy], X, Y, accuracy=accuracy, boundary=b) - lap).max(),
+        jnp.abs(jaxgrad.curl([-fy, fx], X, Y, accuracy=accuracy, boundary=b) - lap).max(),
     ]
 
 
 @pytest.mark.parametrize("accuracy", [2, 4])
 def test_measured_convergence_on_a_polar_grid(x64, accuracy):
-    errors = np.array([polar_errors(n, accuracy) for n in (16, 32)])
+    # One program (the grids closed over: concrete, as in eager calls): eagerly each operator and
+    # each size compiles on its own.
+    errors = np.array(jax.jit(lambda: [jnp.stack(polar_errors(n, accuracy)) for n in (16, 32)])())
     slopes = np.log2(errors[0] / errors[1])
     wanted = [1.8, accuracy - 0.3, accuracy - 0.3, accuracy - 0.3]  # gradient: edge_order=2
     assert np.all(slopes >= wanted), f"measured orders {slopes} (gradient, laplacian, divergence, curl)"
@@ -127,8 +131,8 @@ def test_listing_the_arrays_as_y_x_reverses_the_orientation(x64):
 def test_check_grads_with_respect_to_values_and_coordinates(x64):
     X, Y = polar(4, full=False)
     f = np.sin(X) * Y
-    check_grads(lambda f, X, Y: jaxgrad.gradient(f, X, Y, edge_order=2)[0], (f, X, Y), order=1, modes=["rev"])
-    check_grads(lambda f, X, Y: jaxgrad.laplacian(f, X, Y), (f, X, Y), order=1, modes=["rev"])
+    check_grads_compiled(lambda f, X, Y: jaxgrad.gradient(f, X, Y, edge_order=2)[0], (f, X, Y), order=1, modes=["rev"])
+    check_grads_compiled(lambda f, X, Y: jaxgrad.laplacian(f, X, Y), (f, X, Y), order=1, modes=["rev"])
 
 
 def test_jit_and_vmap_agree_with_eager(x64):
@@ -212,8 +216,9 @@ def test_the_fused_blocks_of_large_grids_equal_the_general_path(x64, shape, edge
     X = [x + 0.1 * rng.standard_normal(shape) for x in np.meshgrid(*[np.arange(n, dtype=float) for n in shape], indexing="ij")]
     f = rng.standard_normal(shape)
     space = cv.IndexSpace((False,) * len(shape), None, edge_order=edge_order)
-    by_blocks = jax.jit(lambda f, *X: cv._blocked_gradient(space, f, *X))(f, *X)
-    everywhere = jax.jit(lambda f, *X: cv._gradient_everywhere(f, X, space))(f, *X)
+    # One program: what the two paths share compiles once.
+    both = jax.jit(lambda f, *X: (cv._blocked_gradient(space, f, *X), cv._gradient_everywhere(f, X, space)))
+    by_blocks, everywhere = both(f, *X)
     for got, want in zip(by_blocks, everywhere):
         close(got, want, 1e-12)
 

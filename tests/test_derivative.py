@@ -5,35 +5,43 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from jax.test_util import check_grads
 
 import jaxgrad
-from conftest import uneven_coordinates
+from conftest import check_grads_compiled, uneven_coordinates
 
 
-def _max_errors(order, accuracy, periodic, perturbed, n):
-    """Max errors (interior, edges) of the derivative of sin(w x + 0.5) on n points of [0, 1]
-    (periodic: [0, 1), period 1). Perturbed grids move each interior point independently by up to
-    a quarter step; the max is taken over eight such random grids, so one lucky grid cannot tilt
-    the measured slope."""
-    rng = np.random.default_rng(n)
+def _max_errors(order, accuracy, periodic, perturbed, sizes):
+    """Max errors (interior, edges) per size n of the derivative of sin(w x + 0.5) on n points of
+    [0, 1] (periodic: [0, 1), period 1). Perturbed grids move each interior point independently by
+    up to a quarter step; the max is taken over eight such random grids, so one lucky grid cannot
+    tilt the measured slope."""
     w = 2 * np.pi * 3 if periodic else (6.0 if accuracy <= 4 else 10.0)
-    x = np.arange(n) / n if periodic else np.linspace(0.0, 1.0, n)
-    xs = np.stack([x] * 8)
-    if perturbed:
-        moved = slice(None) if periodic else slice(1, -1)
-        xs[:, moved] += 0.25 * rng.uniform(-1, 1, xs[:, moved].shape) / n
-    fs = np.sin(w * xs + 0.5)
-    exact = w**order * np.sin(w * xs + 0.5 + order * np.pi / 2)
+    grids = []
+    for n in sizes:
+        rng = np.random.default_rng(n)
+        x = np.arange(n) / n if periodic else np.linspace(0.0, 1.0, n)
+        xs = np.stack([x] * 8)
+        if perturbed:
+            moved = slice(None) if periodic else slice(1, -1)
+            xs[:, moved] += 0.25 * rng.uniform(-1, 1, xs[:, moved].shape) / n
+        grids.append(xs)
     kwargs = dict(order=order, accuracy=accuracy, boundary="periodic" if periodic else "one-sided")
-    if perturbed:
-        period = 1.0 if periodic else None
-        d = jax.vmap(lambda f, x: jaxgrad.derivative(f, x, period=period, **kwargs))(fs, xs)
-    else:
-        d = jaxgrad.derivative(fs, x[1] - x[0], **kwargs)
-    err = np.abs(np.asarray(d) - exact)
+
+    def derivatives(fs, coordinates):
+        if perturbed:
+            period = 1.0 if periodic else None
+            at_coordinates = jax.vmap(lambda f, x: jaxgrad.derivative(f, x, period=period, **kwargs))
+            return [at_coordinates(f, x) for f, x in zip(fs, coordinates)]
+        return [jaxgrad.derivative(f, float(x[0, 1] - x[0, 0]), **kwargs) for f, x in zip(fs, grids)]
+
+    # Every size in one program: each size compiles anew, and compilation is these tests' cost.
+    ds = jax.jit(derivatives)([np.sin(w * xs + 0.5) for xs in grids], grids)
     m = order + accuracy
-    return err[:, m:-m].max(), max(err[:, :m].max(), err[:, -m:].max())
+    errors = []
+    for d, xs in zip(ds, grids):
+        err = np.abs(np.asarray(d) - w**order * np.sin(w * xs + 0.5 + order * np.pi / 2))
+        errors.append((err[:, m:-m].max(), max(err[:, :m].max(), err[:, -m:].max())))
+    return np.array(errors)
 
 
 @pytest.mark.parametrize("perturbed", [False, True], ids=["uniform", "perturbed"])
@@ -42,9 +50,8 @@ def _max_errors(order, accuracy, periodic, perturbed, n):
 @pytest.mark.parametrize("accuracy", [2, 4, 6, 8])
 def test_measured_convergence_order(x64, accuracy, order, periodic, perturbed):
     n0 = 24 if accuracy <= 4 else 32
-    # Two grids, one refinement by 2 (each size compiles anew, and compilation is this test's cost).
-    sizes = [n0, 2 * n0]
-    errors = np.array([_max_errors(order, accuracy, periodic, perturbed, n) for n in sizes])
+    sizes = [n0, 2 * n0]  # two grids, one refinement by 2: compilation is this test's cost
+    errors = _max_errors(order, accuracy, periodic, perturbed, sizes)
     for where, e in zip(["interior", "edges"], errors.T):
         if periodic and where == "edges":
             continue  # no edges: the interior formula holds everywhere
@@ -64,7 +71,7 @@ FLOAT32_CASES = [(2, 1, False, False), (2, 1, False, True), (2, 1, True, False),
 def test_measured_convergence_order_in_float32(accuracy, order, periodic, perturbed):
     with jax.enable_x64(False):
         sizes = [int(round(24 * 1.5**i)) for i in range(4)]
-        errors = np.array([_max_errors(order, accuracy, periodic, perturbed, n) for n in sizes])
+        errors = _max_errors(order, accuracy, periodic, perturbed, sizes)
     for where, e in zip(["interior", "edges"], errors.T):
         slope = -np.polyfit(np.log(sizes), np.log(e), 1)[0]
         assert slope >= accuracy - 0.3, f"{where}: measured order {slope:.2f} for accuracy {accuracy} in float32"
@@ -113,13 +120,14 @@ def test_periodic_trigonometric_derivative_matches_analytic_values(x64):
 
 def test_derivative_matrix_reproduces_derivative(x64):
     rng = np.random.default_rng(7)
-    f = rng.standard_normal(12)
-    x = uneven_coordinates(rng, 12)
-    for kwargs in [dict(), dict(order=2, accuracy=4), dict(order=3, accuracy=2)]:
-        for spacing in (0.2, x):
-            D = jaxgrad.derivative_matrix(12, spacing, **kwargs)
-            assert D.shape == (12, 12)
-            np.testing.assert_allclose(D @ f, jaxgrad.derivative(f, spacing, **kwargs), rtol=1e-11, atol=1e-9)
+    f = jnp.asarray(rng.standard_normal(12))
+    x = jnp.asarray(uneven_coordinates(rng, 12))  # closed over: concrete, as an eager call's
+    cases = [(kw, spacing) for kw in [dict(), dict(order=2, accuracy=4), dict(order=3, accuracy=2)] for spacing in (0.2, x)]
+    # One program for every case: eagerly each matrix and each derivative compiles on its own.
+    both = jax.jit(lambda: [(jaxgrad.derivative_matrix(12, h, **kw), jaxgrad.derivative(f, h, **kw)) for kw, h in cases])()
+    for D, want in both:
+        assert D.shape == (12, 12)
+        np.testing.assert_allclose(D @ f, want, rtol=1e-11, atol=1e-9)
     D = jaxgrad.derivative_matrix(10, 0.1, order=2, boundary="periodic")
     np.testing.assert_allclose(D.sum(axis=1), 0.0, atol=1e-10)
     np.testing.assert_allclose(D, D.T, atol=1e-10)
@@ -154,17 +162,15 @@ def test_check_grads_wrt_values_coordinates_and_period(x64):
     rng = np.random.default_rng(8)
     f = jnp.asarray(rng.standard_normal(9))
     x = jnp.asarray(uneven_coordinates(rng, 9, jitter=0.3))
-    check_grads(lambda f, x: jaxgrad.derivative(f, x, order=2, accuracy=2), (f, x), order=1, modes=("fwd", "rev"))
-    check_grads(lambda f, h: jaxgrad.derivative(f, h, accuracy=4), (f, 0.3), order=2, modes=("fwd", "rev"))
+    check_grads_compiled(lambda f, x: jaxgrad.derivative(f, x, order=2, accuracy=2), (f, x), order=1)
+    check_grads_compiled(lambda f, h: jaxgrad.derivative(f, h, accuracy=4), (f, 0.3), order=2)
     period = float(x[-1] - x[0]) + 1.0
-    check_grads(
-        lambda x, L: jaxgrad.derivative(f, x, boundary="periodic", period=L), (x, period), order=1, modes=("fwd", "rev")
-    )
+    check_grads_compiled(lambda x, L: jaxgrad.derivative(f, x, boundary="periodic", period=L), (x, period), order=1)
 
 
 def test_derivative_matrix_is_differentiable_in_the_coordinates(x64):
     x = jnp.asarray(uneven_coordinates(np.random.default_rng(10), 7, jitter=0.3))
-    check_grads(lambda x: jaxgrad.derivative_matrix(7, x, order=2), (x,), order=1, modes=("fwd", "rev"))
+    check_grads_compiled(lambda x: jaxgrad.derivative_matrix(7, x, order=2), (x,), order=1)
 
 
 def test_vmap_over_coordinates(x64):
@@ -269,6 +275,6 @@ def test_large_matrices_are_sparse_only():
 def test_sparse_matrix_is_differentiable_with_respect_to_coordinates():
     x = jnp.cumsum(jnp.linspace(0.5, 1.5, 9))
     loss = lambda x, fmt: jnp.sum(jnp.sin(jaxgrad.derivative_matrix(9, x, order=2, format=fmt) @ jnp.cos(x)))
-    sparse_grad = jax.grad(lambda x: loss(x, "sparse"))(x)
-    dense_grad = jax.grad(lambda x: loss(x, "dense"))(x)
+    # One program: eagerly, every operation of the sparse matrix's gradient compiles on its own.
+    sparse_grad, dense_grad = jax.jit(lambda x: (jax.grad(loss)(x, "sparse"), jax.grad(loss)(x, "dense")))(x)
     np.testing.assert_allclose(sparse_grad, dense_grad, rtol=1e-4, atol=1e-4)

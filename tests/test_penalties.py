@@ -312,8 +312,8 @@ def test_total_variation_gradient_on_uniform_grids_equals_autodiff(precision, is
     def derivatives(f, h):
         got, want = [], []
         for eps in (0.0, 1e-2):
-            ours = lambda f, h: jaxgrad.total_variation(f, *h, eps=eps, isotropic=isotropic)
-            plain = lambda f, h: jnp.mean(jaxgrad.total_variation(f, *h, eps=eps, isotropic=isotropic, reduction="none"))
+            ours = lambda f, h, eps=eps: jaxgrad.total_variation(f, *h, eps=eps, isotropic=isotropic)
+            plain = lambda f, h, eps=eps: jnp.mean(jaxgrad.total_variation(f, *h, eps=eps, isotropic=isotropic, reduction="none"))
             got.append(jax.vmap(jax.grad(ours), in_axes=(0, None))(f, h))
             got.append(jax.grad(ours)(f[0], steps))  # steps as constants
             want.append(jax.vmap(jax.grad(plain), in_axes=(0, None))(f, h))
