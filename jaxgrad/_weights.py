@@ -129,16 +129,18 @@ def exact_weights(order: int, offsets: tuple[int, ...]) -> tuple[Fraction, ...]:
 
 def short_weights(order: int, t: list[Array]) -> list[Array]:
     """Closed-form weights of two- and three-point stencils (numpy.gradient's formulas on uneven
-    grids), with a single division per point: these are memory-bound hot paths, and the general
-    recursion spends ten divisions per point on them."""
+    grids), one division per weight (the general recursion spends ten per point on them). Each
+    weight ends in its division: XLA:CPU then computes the weights once per row, where a trailing
+    multiplication by a shared reciprocal was fused into the 2-D loop that broadcasts them and
+    recomputed at every sample (measured on the Performance page)."""
     if len(t) == 2:
-        r = 1 / (t[1] - t[0])
-        return [-r, r]
+        d = t[1] - t[0]
+        return [-1 / d, 1 / d]
     t0, t1, t2 = t
-    r = 1 / ((t0 - t1) * (t0 - t2) * (t1 - t2))
+    den = (t0 - t1) * (t0 - t2) * (t1 - t2)
     if order == 1:
-        return [-(t1 + t2) * (t1 - t2) * r, (t0 + t2) * (t0 - t2) * r, -(t0 + t1) * (t0 - t1) * r]
-    return [2 * (t1 - t2) * r, -2 * (t0 - t2) * r, 2 * (t0 - t1) * r]
+        return [-(t1 + t2) * (t1 - t2) / den, (t0 + t2) * (t0 - t2) / den, -(t0 + t1) * (t0 - t1) / den]
+    return [2 * (t1 - t2) / den, -2 * (t0 - t2) / den, 2 * (t0 - t1) / den]
 
 
 # Stencils up to this many points get the unrolled Lagrange form (fused, fast); wider ones the
