@@ -182,23 +182,33 @@ def compile_times(quick: bool) -> dict[str, float]:
     return times
 
 
+def _pattern(text: str) -> re.Pattern:
+    try:
+        return re.compile(text)
+    except re.error as error:
+        raise argparse.ArgumentTypeError(f"not a regular expression: {text!r} ({error})") from None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small arrays, few rounds (a smoke run)")
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--json", help="also write the tables here (docs/make_figures.py plots them)")
-    parser.add_argument("--only", help="run the tables whose title matches this regular expression (and no compile times)")
+    parser.add_argument("--only", type=_pattern, metavar="PATTERN",
+                        help="run the tables whose title matches this regular expression (and no compile times)")
     args = parser.parse_args()
     rounds = args.rounds or (3 if args.quick else 10)
     print("\n".join(environment(torch=torch, findiff=findiff)))
     print(f"{rounds} rounds, float32 unless noted; ratio = min time / the min time of the table's reference row\n")
     tables = {}
     for title, impls, base_name in workloads(args.quick):
-        if args.only and not re.search(args.only, title):
+        if args.only and not args.only.search(title):
             continue
         dispatch = title.startswith("dispatch")
         tables[title] = measure(impls, 1000 if dispatch else rounds, flush=not dispatch)
         report(title, tables[title], base_name)
+    if not tables:
+        parser.error(f"--only {args.only.pattern!r} matches no table title")
     compile_ms = {} if args.only else {name: t * 1e3 for name, t in compile_times(args.quick).items()}
     if compile_ms:
         print("compile time, gradient of a 3-D array, all axes: " + ", ".join(f"{k} {v:.0f} ms" for k, v in compile_ms.items()))

@@ -338,12 +338,12 @@ def _flat_fits(shape: tuple[int, ...], stencils: Sequence[Stencil]) -> bool:
     return faces_fit and last.left + last.right <= n and reach < n
 
 
-def flat_view(x: Array, edges: Sequence[tuple[int, int]]) -> tuple[Any, Array, list[int]]:
+def flat_view(x: Array, edges: Sequence[tuple[int, int]]) -> tuple[Any, Array]:
     """``x`` (2-D or 3-D) seen as ``(n0, n1 * ...)`` for one loop over the block of samples inside
     ``edges[b] = (left, right)`` rows of every axis ``b`` but the last, all along the last. Returns
     ``at(shifts)``, that block of ``x`` shifted by ``shifts`` (one per axis: a shift along the last
-    axis off the end of a row reads the next row, in bounds), ``column``, the last-axis index of
-    each sample of the block, and the block's shape as an array of ``x``'s rank (``inner``)."""
+    axis off the end of a row reads the next row, in bounds), and ``column``, the last-axis index
+    of each sample of the block (shaped to broadcast against it)."""
     shape, k = x.shape, x.ndim
     n = shape[-1]
     count, r0 = (shape[0] - sum(edges[0]), edges[0][0]) if k == 3 else (1, 0)
@@ -356,8 +356,7 @@ def flat_view(x: Array, edges: Sequence[tuple[int, int]]) -> tuple[Any, Array, l
         return lax.slice(view, (row, col), (row + count, col + size))
 
     column = lax.rem(lax.iota(jnp.int32, size), jnp.int32(n))[None, :]
-    inner = [shape[a] - sum(edges[a]) for a in range(k - 1)] + [n]
-    return at, column, inner
+    return at, column
 
 
 def with_faces(x: Array, block: Array, edges: Sequence[tuple[int, int]], face: Any) -> Array:
@@ -382,15 +381,15 @@ def _flat_sum(x: Array, stencils: Sequence[Stencil]) -> Array:
     """``sum_a A_a x`` (2-D or 3-D ``x``) for plans with constant weights: the samples inside the
     edge rows of every axis but the last, all along the last, as one loop (:func:`flat_view`; the
     last axis's edge columns take their own rows there, chosen by ``jnp.where``, so nothing read
-    across a row boundary is ever multiplied), padded to full size, and the other axes' edge rows
-    written in place from slabs."""
+    across a row boundary is ever multiplied), joined with the other axes' edge rows computed on
+    slabs (:func:`with_faces`)."""
     k = x.ndim
     *major, last = stencils
     n = x.shape[-1]
     edges = [(s.left, s.right) for s in major]
-    view_at, column, _ = flat_view(x, edges)
+    view_at, column = flat_view(x, edges)
     at = lambda axis, shift: view_at([shift if a == axis else 0 for a in range(k)])
-    block = view_at([0] * k).shape
+    block = (x.shape[0] - sum(edges[0]) if k == 3 else 1, column.shape[1])
 
     # Python floats: weighted_sum pairs opposite constant weights, and numpy scalars would promote.
     row_weight = lambda w, j: float(_at(w, j))

@@ -144,7 +144,7 @@ def _flat_tv_gradient(g: Array, steps: tuple, eps: Any, isotropic: bool) -> Arra
     k, n = g.ndim, g.shape[-1]
     inverse_steps = [1 / jnp.asarray(h, g.dtype) for h in steps]
     eps2 = jnp.square(jnp.asarray(eps, g.dtype))
-    block_at, column, _ = flat_view(g, [(1, 1)] * (k - 1))
+    block_at, column = flat_view(g, [(1, 1)] * (k - 1))
     # Inside the block every major-axis difference is defined; the last axis's is zero at its
     # last column (a shift o moves the columns by o[-1]).
     inside = lambda a, o: True if a < k - 1 else column != (n - 1 - o[-1]) % n
